@@ -84,7 +84,9 @@ const (
 
 func cmdSelectEF(fid uint16) string { return fmt.Sprintf("00 A4 02 0C 02 %04X", fid) }
 
-func cmdRead(off, n int) string { return fmt.Sprintf("00 B0 %02X %02X %02X", off>>8, off&0xFF, byte(n)) }
+func cmdRead(off, n int) string {
+	return fmt.Sprintf("00 B0 %02X %02X %02X", off>>8, off&0xFF, byte(n))
+}
 
 func cmdVerify(pin string) string { return fmt.Sprintf("00 20 00 80 %02X %X", len(pin), pin) }
 
