@@ -1,0 +1,12 @@
+// Command jpkipilot runs a pilot trial of JPKI public personal
+// authentication on smartphones: the GUI by default, subcommands for
+// headless work (see `jpkipilot help`).
+package main
+
+import (
+	"os"
+
+	"jpkipilot/app"
+)
+
+func main() { os.Exit(app.Main(os.Args)) }
