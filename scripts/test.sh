@@ -12,19 +12,8 @@ echo "== gofmt"
 bad=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$bad" ]; then echo "gofmt needed: $bad"; exit 1; fi
 
-work=$(mktemp -d /tmp/jpkipilot-test.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-  scripts/pcsc-harness.sh stop >/dev/null 2>&1 || true
-  scripts/pg-harness.sh stop "$work/pg" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 echo "== services"
-eval "$(scripts/pg-harness.sh start "$work/pg")"
-eval "$(scripts/pcsc-harness.sh start)"
-export JPKIPILOT_REQUIRE_SERVICES=1
+. scripts/services.sh
 
 echo "== go vet"
 go vet ./...
