@@ -24,12 +24,14 @@ var ErrNotJPKI = errors.New("no JPKI application on this card")
 // ErrPINCancelled is what a PIN callback returns when the user cancels.
 var ErrPINCancelled = errors.New("PIN entry cancelled")
 
-// PINRequest is what a PIN callback is told: which PIN, and how many tries
-// the card has left for it.
+// PINRequest is what a PIN callback is told: which PIN, how many tries the
+// card has left for it, and what it is for, so the user knows why it is
+// asked (e.g. "read the signature certificate").
 type PINRequest struct {
 	Kind      Kind
 	TriesLeft int
 	Max       int
+	Purpose   string
 }
 
 // PINFunc asks the user for a PIN. It runs on the goroutine doing the card
@@ -207,14 +209,14 @@ func (c *Client) readCertificate(ctx context.Context, kind CertKind, pin PINFunc
 		if pin == nil {
 			return nil, fmt.Errorf("the signature certificate needs the sign PIN: %w", device.ErrSecurityStatus)
 		}
-		if err := c.verifyWith(ctx, Sign, pin); err != nil {
+		if err := c.verifyWith(ctx, Sign, pin, "read the signature certificate"); err != nil {
 			return nil, err
 		}
 	}
 	der, err := c.readCertEF(ctx, kind.ef())
 	if kind == CertAuth && pin != nil && errors.Is(err, device.ErrSecurityStatus) {
 		// A phone token guards its auth certificate with the auth PIN.
-		if err := c.verifyWith(ctx, Auth, pin); err != nil {
+		if err := c.verifyWith(ctx, Auth, pin, "read the authentication certificate"); err != nil {
 			return nil, err
 		}
 		der, err = c.readCertEF(ctx, kind.ef())
@@ -325,15 +327,15 @@ func (c *Client) Verify(ctx context.Context, kind Kind, pin string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.verify(ctx, kind, func(context.Context, PINRequest) (string, error) { return pin, nil }); err != nil {
+	if err := c.verify(ctx, kind, func(context.Context, PINRequest) (string, error) { return pin, nil }, "verify"); err != nil {
 		return fmt.Errorf("jpki: verify %s PIN: %w", kind, err)
 	}
 	return nil
 }
 
 // verifyWith is verify with the caller's callback, its errors annotated.
-func (c *Client) verifyWith(ctx context.Context, kind Kind, pin PINFunc) error {
-	if err := c.verify(ctx, kind, pin); err != nil {
+func (c *Client) verifyWith(ctx context.Context, kind Kind, pin PINFunc, purpose string) error {
+	if err := c.verify(ctx, kind, pin, purpose); err != nil {
 		return fmt.Errorf("verify %s PIN: %w", kind, err)
 	}
 	return nil
@@ -341,7 +343,7 @@ func (c *Client) verifyWith(ctx context.Context, kind Kind, pin PINFunc) error {
 
 // verify selects the PIN EF, queries the counter, asks pin for the PIN with
 // the tries left, checks its format and sends one VERIFY.
-func (c *Client) verify(ctx context.Context, kind Kind, pin PINFunc) error {
+func (c *Client) verify(ctx context.Context, kind Kind, pin PINFunc, purpose string) error {
 	st, err := c.pinStatus(ctx, kind)
 	if err != nil {
 		return err
@@ -349,7 +351,7 @@ func (c *Client) verify(ctx context.Context, kind Kind, pin PINFunc) error {
 	if st.Blocked {
 		return blockedError(kind)
 	}
-	p, err := pin(ctx, PINRequest{Kind: kind, TriesLeft: st.TriesLeft, Max: st.Max})
+	p, err := pin(ctx, PINRequest{Kind: kind, TriesLeft: st.TriesLeft, Max: st.Max, Purpose: purpose})
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -392,7 +394,7 @@ func (c *Client) ChangePIN(ctx context.Context, kind Kind, oldPIN, newPIN string
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.verify(ctx, kind, func(context.Context, PINRequest) (string, error) { return oldPIN, nil })
+	err := c.verify(ctx, kind, func(context.Context, PINRequest) (string, error) { return oldPIN, nil }, "change the PIN")
 	if err == nil {
 		err = c.sendPIN(ctx, device.Command{INS: 0x24, P1: 0x01, P2: 0x80, Data: []byte(newPIN), Le: device.NoLe, Secret: true}, kind)
 	}

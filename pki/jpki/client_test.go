@@ -136,7 +136,7 @@ func TestSignCertificateNeedsTheSignPIN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 1 || asked[0] != (PINRequest{Kind: Sign, TriesLeft: 4, Max: 5}) {
+	if len(asked) != 1 || asked[0] != (PINRequest{Kind: Sign, TriesLeft: 4, Max: 5, Purpose: "read the signature certificate"}) {
 		t.Errorf("PIN requests = %+v, want one for the sign PIN with 4 of 5 tries", asked)
 	}
 	s.done()
@@ -450,7 +450,7 @@ func TestSignPINCancelSendsNoPIN(t *testing.T) {
 	if !errors.Is(err, ErrPINCancelled) || !strings.Contains(err.Error(), "PIN entry cancelled") {
 		t.Fatalf("error = %v, want ErrPINCancelled", err)
 	}
-	if asked != (PINRequest{Kind: Auth, TriesLeft: 2, Max: 3}) {
+	if asked != (PINRequest{Kind: Auth, TriesLeft: 2, Max: 3, Purpose: "sign with the auth key"}) {
 		t.Errorf("PIN request = %+v, want auth with 2 of 3 tries", asked)
 	}
 	s.done()

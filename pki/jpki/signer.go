@@ -87,7 +87,7 @@ func (s *KeySigner) SignContext(ctx context.Context, digest []byte, opts crypto.
 }
 
 func (c *Client) sign(ctx context.Context, kind Kind, pin PINFunc, di []byte, sigLen int) ([]byte, error) {
-	if err := c.verifyWith(ctx, kind, pin); err != nil {
+	if err := c.verifyWith(ctx, kind, pin, "sign with the "+kind.String()+" key"); err != nil {
 		return nil, err
 	}
 	if err := c.selectEF(ctx, kind.keyEF()); err != nil {
