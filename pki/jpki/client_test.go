@@ -350,6 +350,7 @@ func TestDetect(t *testing.T) {
 		{"foreign card", []step{{cmd: cmdSelectAP, resp: "6A82"}}, NotJPKI, ""},
 		{"my number card", []step{{cmd: cmdSelectAP, resp: ok}, {cmd: cmdSelectEF(efTokenInfo), resp: ok}, {cmd: cmdRead(0, 32), resp: tokenInfo("JPKIAPICCTOKEN2")}}, MyNumberCard, ""},
 		{"phone", []step{{cmd: cmdSelectAP, resp: ok}, {cmd: cmdSelectEF(efTokenInfo), resp: ok}, {cmd: cmdRead(0, 32), resp: tokenInfo("JPKIAPGPSETOKEN")}}, PhoneToken, ""},
+		{"later card generation", []step{{cmd: cmdSelectAP, resp: ok}, {cmd: cmdSelectEF(efTokenInfo), resp: ok}, {cmd: cmdRead(0, 32), resp: tokenInfo("JPKIAPICCTOKEN3")}}, MyNumberCard, ""},
 		{"unknown label", []step{{cmd: cmdSelectAP, resp: ok}, {cmd: cmdSelectEF(efTokenInfo), resp: ok}, {cmd: cmdRead(0, 32), resp: tokenInfo("SOMETHINGELSE")}}, NotJPKI, `unrecognised token info "SOMETHINGELSE"`},
 		{"select refused", []step{{cmd: cmdSelectAP, resp: "6E00"}}, NotJPKI, "SELECT JPKI AP: card returned status 6E00"},
 		{"removed", []step{{cmd: cmdSelectAP, err: removed}}, NotJPKI, removedMessage},

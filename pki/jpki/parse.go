@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The JPKI application's name and elementary files (DESIGN.md).
@@ -27,8 +28,9 @@ const tokenInfoLen = 32
 
 // Token labels in EF 0006, space-padded to 32 bytes on the card.
 const (
-	labelCard  = "JPKIAPICCTOKEN2"
-	labelPhone = "JPKIAPGPSETOKEN"
+	labelCard       = "JPKIAPICCTOKEN2"
+	labelCardPrefix = "JPKIAPICCTOKEN"
+	labelPhone      = "JPKIAPGPSETOKEN"
 )
 
 // TokenInfo is the content of EF 0006.
@@ -49,10 +51,12 @@ func ParseTokenInfo(b []byte) (TokenInfo, error) {
 			return TokenInfo{}, fmt.Errorf("jpki: token info holds a non-printable byte %02X at offset %d", label[i], i)
 		}
 	}
-	switch label {
-	case labelCard:
+	switch {
+	case strings.HasPrefix(label, labelCardPrefix):
+		// JPKIAPICCTOKEN2 on current cards; the digit is a generation, so a
+		// later one is still a card (device.Identify agrees).
 		return TokenInfo{Label: label, Kind: MyNumberCard}, nil
-	case labelPhone:
+	case label == labelPhone:
 		return TokenInfo{Label: label, Kind: PhoneToken}, nil
 	}
 	return TokenInfo{}, fmt.Errorf("jpki: unrecognised token info %q (want %s or %s)", label, labelCard, labelPhone)
