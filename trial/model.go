@@ -77,7 +77,8 @@ var AgeBands = []string{"10s", "20s", "30s", "40s", "50s", "60s", "70+"}
 // reused; Name, Kana and Contact are personal data, erased on withdrawal.
 type Monitor struct {
 	ID          string     `db:"id"`
-	SessionID   *int64     `db:"session_id"`
+	TrialID     int64      `db:"trial_id"`
+	SessionID   *int64     `db:"session_id"` // nil: not yet given a session
 	Name        string     `db:"name"`
 	Kana        string     `db:"kana"`
 	AgeBand     string     `db:"age_band"`

@@ -29,6 +29,7 @@ INSERT INTO id_counters (name, next_value) VALUES ('monitor', 1);
 
 CREATE TABLE monitors (
 	id TEXT PRIMARY KEY,
+	trial_id BIGINT NOT NULL REFERENCES trials(id),
 	session_id BIGINT REFERENCES sessions(id),
 	name TEXT NOT NULL DEFAULT '',
 	kana TEXT NOT NULL DEFAULT '',
@@ -43,6 +44,7 @@ CREATE TABLE monitors (
 	created_at {{time}} NOT NULL,
 	updated_at {{time}} NOT NULL
 );
+CREATE INDEX monitors_trial ON monitors(trial_id, status);
 CREATE INDEX monitors_session ON monitors(session_id);
 CREATE INDEX monitors_status ON monitors(status);
 

@@ -1,0 +1,522 @@
+package trial
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/xuri/excelize/v2"
+
+	"jpkipilot/trial/store"
+)
+
+// Problem is one reason an import was rejected: the Excel row (the header
+// is row 1), the column (canonical name, as in ImportColumns) and why.
+type Problem struct {
+	Row    int
+	Field  string
+	Reason string
+}
+
+func (p Problem) String() string {
+	if p.Field == "" {
+		return fmt.Sprintf("row %d: %s", p.Row, p.Reason)
+	}
+	return fmt.Sprintf("row %d: %s: %s", p.Row, p.Field, p.Reason)
+}
+
+// ImportError rejects a whole import: every problem of every row is listed,
+// and nothing was imported.
+type ImportError struct {
+	Problems []Problem
+}
+
+func (e *ImportError) Error() string {
+	rows := map[int]bool{}
+	for _, p := range e.Problems {
+		rows[p.Row] = true
+	}
+	if len(e.Problems) == 0 {
+		return "import rejected"
+	}
+	return fmt.Sprintf("import rejected, nothing imported: %d problems in %d rows (first: %s)",
+		len(e.Problems), len(rows), e.Problems[0])
+}
+
+// ImportColumn is a column an import understands.
+type ImportColumn struct {
+	Field    string   // canonical name, used in Problems
+	Names    []string // header spellings accepted (matched after SearchKey folding)
+	Required bool
+}
+
+// ImportColumns are the columns of a monitor import, Japanese first. The
+// session column names a session by its code; it may be left out when the
+// import is given a trial (ImportOptions.TrialID). companion_of names the
+// monitor this one came with: an existing id (M-0012) or the Excel row
+// number of another row in the same file.
+var ImportColumns = []ImportColumn{
+	{Field: "name", Names: []string{"氏名", "名前", "name"}, Required: true},
+	{Field: "kana", Names: []string{"フリガナ", "ふりがな", "カナ", "氏名カナ", "kana", "furigana"}, Required: true},
+	{Field: "age_band", Names: []string{"年代", "age_band", "age band", "age"}},
+	{Field: "contact", Names: []string{"連絡先", "電話番号", "メールアドレス", "contact", "phone", "email"}},
+	{Field: "session", Names: []string{"セッション", "セッションコード", "session", "session_code", "session code"}},
+	{Field: "companion_of", Names: []string{"同行者", "同行元", "companion_of", "companion of", "companion"}},
+	{Field: "consent_version", Names: []string{"同意書版", "同意書バージョン", "consent_version", "consent version"}},
+	{Field: "consent_signed_on", Names: []string{"同意日", "consent_signed_on", "consent signed on", "consent date"}},
+	{Field: "consent_staff", Names: []string{"同意確認者", "確認者", "consent_staff", "consent staff"}},
+}
+
+// ImportOptions tune an import.
+type ImportOptions struct {
+	// TrialID, when set, is the trial the monitors join: rows without a
+	// session join it with no session, and a session of another trial is a
+	// problem. When zero every row must name a session.
+	TrialID int64
+	// Progress, when set, is called with the rows inserted so far.
+	Progress func(done, total int)
+}
+
+// ImportResult says what an import did.
+type ImportResult struct {
+	Count           int
+	FirstID, LastID string
+	Encoding        string
+}
+
+// ImportFile imports monitors from a .xlsx file or, for any other name, a
+// CSV file. See Import.
+func (s *Service) ImportFile(ctx context.Context, path string, opt ImportOptions) (ImportResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	defer f.Close()
+	var t *Table
+	if strings.EqualFold(filepath.Ext(path), ".xlsx") {
+		t, err = ReadXLSX(f)
+	} else {
+		t, err = ReadCSV(f)
+	}
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return s.Import(ctx, t, opt)
+}
+
+// candidate is a parsed row waiting to be checked against the store.
+type candidate struct {
+	row          int
+	m            Monitor
+	session      string // session code as written
+	companionRow int    // Excel row of the companion in the same file
+	bad          bool
+}
+
+// parseTable turns a table into monitors without looking at the store:
+// header mapping, normalisation and each row's own validation. Problems are
+// in row order. It is the part of Import a fuzzer can drive.
+func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
+	var probs []Problem
+	col := map[string]int{}
+	known := map[string]string{}
+	for _, c := range ImportColumns {
+		for _, n := range c.Names {
+			known[SearchKey(n)] = c.Field
+		}
+	}
+	var unnamed []int
+	for i, h := range t.Header {
+		key := SearchKey(strings.TrimPrefix(h, "\ufeff"))
+		if key == "" {
+			unnamed = append(unnamed, i)
+			continue
+		}
+		f, ok := known[key]
+		switch {
+		case !ok:
+			probs = append(probs, Problem{Row: 1, Field: h, Reason: "unknown column (known: " + knownColumns() + ")"})
+		case col[f] != 0:
+			probs = append(probs, Problem{Row: 1, Field: f, Reason: fmt.Sprintf("column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i))})
+		default:
+			col[f] = i + 1 // 0 means absent
+		}
+	}
+	for _, c := range ImportColumns {
+		if col[c.Field] == 0 && (c.Required || c.Field == "session" && sessionRequired) {
+			reason := "column missing (header " + c.Names[0] + " or " + c.Names[len(c.Names)-1] + ")"
+			if c.Field == "session" {
+				reason = "column missing: name each row's session code, or import into a chosen trial"
+			}
+			probs = append(probs, Problem{Row: 1, Field: c.Field, Reason: reason})
+		}
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	cell := func(r TableRow, field string) string {
+		i := col[field] - 1
+		if i < 0 || i >= len(r.Cells) {
+			return ""
+		}
+		return strings.TrimSpace(r.Cells[i])
+	}
+	cands := make([]candidate, 0, len(t.Rows))
+	for _, r := range t.Rows {
+		c := candidate{row: r.Row}
+		add := func(field, format string, a ...any) {
+			probs = append(probs, Problem{Row: r.Row, Field: field, Reason: fmt.Sprintf(format, a...)})
+			c.bad = true
+		}
+		for _, i := range unnamed {
+			if i < len(r.Cells) && strings.TrimSpace(r.Cells[i]) != "" {
+				add(excelColumn(i), "value in a column without a header")
+			}
+		}
+		if len(r.Cells) > len(t.Header) {
+			for i := len(t.Header); i < len(r.Cells); i++ {
+				if strings.TrimSpace(r.Cells[i]) != "" {
+					add(excelColumn(i), "value beyond the last column of the header")
+					break
+				}
+			}
+		}
+		m := Monitor{
+			TrialID: -1, // resolved from the session later; -1 passes Validate
+			Name:    cell(r, "name"),
+			Kana:    cell(r, "kana"),
+			AgeBand: cell(r, "age_band"),
+			Contact: cell(r, "contact"),
+			Status:  StatusEnrolled,
+			Consent: Consent{
+				FormVersion: cell(r, "consent_version"),
+				SignedOn:    cell(r, "consent_signed_on"),
+				Staff:       cell(r, "consent_staff"),
+			},
+		}
+		if d, ok := parseDate(m.Consent.SignedOn, t.serialDates); ok {
+			m.Consent.SignedOn = d
+		}
+		if comp := cell(r, "companion_of"); comp != "" {
+			if n, ok := ParseMonitorID(comp); ok {
+				id := FormatMonitorID(n)
+				m.CompanionOf = &id
+			} else if n, err := strconv.Atoi(strings.TrimPrefix(strings.ToLower(fold(comp)), "row")); err == nil {
+				c.companionRow = n
+			} else {
+				add("companion_of", "not a monitor id (M-0012) or a row number of this file: %q", comp)
+			}
+		}
+		c.session = fold(cell(r, "session"))
+		m.Normalize()
+		if err := m.Validate(); err != nil {
+			for _, fe := range err.(FieldErrors) {
+				add(fe.Field, "%s", fe.Reason)
+			}
+		}
+		c.m = m
+		cands = append(cands, c)
+	}
+	return cands, probs
+}
+
+func knownColumns() string {
+	var names []string
+	for _, c := range ImportColumns {
+		names = append(names, c.Names[0]+"/"+c.Field)
+	}
+	return strings.Join(names, ", ")
+}
+
+// excelColumn is the letter of a 0-based column: 0 → A, 26 → AA.
+func excelColumn(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return "column " + s
+}
+
+// parseDate reads the dates people type: 2017-01-23, 2017/1/23, 2017.1.23,
+// 2017年1月23日, and (in an XLSX) Excel date serials.
+func parseDate(s string, serial bool) (string, bool) {
+	s = strings.TrimSpace(fold(s))
+	if s == "" {
+		return "", false
+	}
+	if serial {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f > 1 && f < 2958466 {
+			if t, err := excelize.ExcelDateToTime(f, false); err == nil {
+				return t.Format("2006-01-02"), true
+			}
+		}
+	}
+	r := strings.NewReplacer("/", "-", ".", "-", "年", "-", "月", "-", "日", "")
+	parts := strings.Split(r.Replace(s), "-")
+	if len(parts) != 3 {
+		return "", false
+	}
+	var n [3]int
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 {
+			return "", false
+		}
+		n[i] = v
+	}
+	t := time.Date(n[0], time.Month(n[1]), n[2], 0, 0, 0, 0, time.UTC)
+	if t.Year() != n[0] || int(t.Month()) != n[1] || t.Day() != n[2] || n[0] < 1900 {
+		return "", false
+	}
+	return t.Format("2006-01-02"), true
+}
+
+// dupKey identifies a person within a trial: name, kana and contact folded.
+func dupKey(trialID int64, name, kana, contact string) string {
+	return strconv.FormatInt(trialID, 10) + "\x00" + SearchKey(name) + "\x00" + SearchKey(kana) + "\x00" + SearchKey(contact)
+}
+
+// importBatch is how many rows go into one INSERT: big enough to be fast,
+// small enough for progress, cancellation and SQLite's variable limit.
+const importBatch = 250
+
+// Import checks every row of t and, only if all are good, inserts them in one
+// transaction. A bad file returns an *ImportError listing every problem
+// (missing name, bad kana, unknown session, unknown age band, duplicates
+// within the file or of an existing monitor of the trial — same name, kana
+// and contact) and changes nothing. The ids of a good file are reserved in
+// one counter update committed before the insert, so a cancelled or failed
+// insert (ctx cancelled, database busy) rolls back every monitor but never
+// lets those ids be given again.
+func (s *Service) Import(ctx context.Context, t *Table, opt ImportOptions) (ImportResult, error) {
+	res := ImportResult{Encoding: t.Encoding}
+	cands, probs := parseTable(t, opt.TrialID == 0)
+	if len(probs) > 0 && cands == nil {
+		return res, &ImportError{Problems: probs}
+	}
+	if len(cands) == 0 {
+		return res, fmt.Errorf("the file has a header but no monitors")
+	}
+	more, err := s.checkImport(ctx, cands, opt)
+	if err != nil {
+		return res, err
+	}
+	if probs = append(probs, more...); len(probs) > 0 {
+		sort.SliceStable(probs, func(i, j int) bool { return probs[i].Row < probs[j].Row })
+		return res, &ImportError{Problems: probs}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+
+	var first int64
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		var e error
+		first, e = allocateIDs(ctx, tx, len(cands))
+		return e
+	})
+	if err != nil {
+		return res, fmt.Errorf("import: %w", err)
+	}
+	now := s.now()
+	byRow := make(map[int]string, len(cands))
+	for i := range cands {
+		c := &cands[i]
+		c.m.ID = FormatMonitorID(first + int64(i))
+		c.m.CreatedAt, c.m.UpdatedAt = now, now
+		byRow[c.row] = c.m.ID
+	}
+	total := len(cands)
+	ms := make([]Monitor, len(cands))
+	for i := range cands {
+		c := &cands[i]
+		if c.companionRow != 0 {
+			id := byRow[c.companionRow]
+			c.m.CompanionOf = &id
+		}
+		ms[i] = c.m
+	}
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		return insertMonitors(ctx, tx, ms, opt.Progress)
+	})
+	if err != nil {
+		return res, fmt.Errorf("import: nothing imported: %w", err)
+	}
+	res.Count = total
+	res.FirstID, res.LastID = cands[0].m.ID, cands[total-1].m.ID
+	return res, nil
+}
+
+// checkImport resolves sessions, trials, companions and duplicates against
+// the store and returns the problems found.
+func (s *Service) checkImport(ctx context.Context, cands []candidate, opt ImportOptions) ([]Problem, error) {
+	var probs []Problem
+	add := func(c *candidate, field, format string, a ...any) {
+		probs = append(probs, Problem{Row: c.row, Field: field, Reason: fmt.Sprintf(format, a...)})
+		c.bad = true
+	}
+	sessions, err := s.AllSessions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byCode := map[string]Session{}
+	for _, se := range sessions {
+		byCode[strings.ToUpper(se.Code)] = se
+	}
+	if opt.TrialID != 0 {
+		if _, err := s.GetTrial(ctx, opt.TrialID); err != nil {
+			return nil, err
+		}
+	}
+	trials := map[int64]bool{}
+	for i := range cands {
+		c := &cands[i]
+		c.m.TrialID = opt.TrialID
+		if c.session == "" {
+			if opt.TrialID == 0 {
+				add(c, "session", "required (the session code, e.g. %s)", exampleCode(sessions))
+			}
+		} else if se, ok := byCode[strings.ToUpper(c.session)]; !ok {
+			add(c, "session", "unknown session %q", c.session)
+		} else if opt.TrialID != 0 && se.TrialID != opt.TrialID {
+			add(c, "session", "session %s belongs to another trial", se.Code)
+		} else {
+			id := se.ID
+			c.m.SessionID, c.m.TrialID = &id, se.TrialID
+		}
+		if c.m.TrialID != 0 {
+			trials[c.m.TrialID] = true
+		}
+	}
+
+	// Duplicates: same person (name, kana, contact) twice in the file, or
+	// already enrolled in the trial and not withdrawn.
+	existing := map[string]string{}
+	for tid := range trials {
+		var rows []struct {
+			ID      string `db:"id"`
+			Name    string `db:"name"`
+			Kana    string `db:"kana"`
+			Contact string `db:"contact"`
+		}
+		err := s.DB.SelectContext(ctx, &rows, s.DB.Rebind(
+			"SELECT id, name, kana, contact FROM monitors WHERE trial_id = ? AND status <> 'withdrawn'"), tid)
+		if err != nil {
+			return nil, store.MapErr(err)
+		}
+		for _, r := range rows {
+			existing[dupKey(tid, r.Name, r.Kana, r.Contact)] = r.ID
+		}
+	}
+	seen := map[string]int{}
+	rowAt := map[int]*candidate{}
+	for i := range cands {
+		c := &cands[i]
+		rowAt[c.row] = c
+		if c.m.Name == "" || c.m.TrialID == 0 {
+			continue
+		}
+		k := dupKey(c.m.TrialID, c.m.Name, c.m.Kana, c.m.Contact)
+		if id, ok := existing[k]; ok {
+			add(c, "name", "duplicate of existing monitor %s (same name, kana and contact)", id)
+		} else if r, ok := seen[k]; ok {
+			add(c, "name", "duplicate of row %d (same name, kana and contact)", r)
+		} else {
+			seen[k] = c.row
+		}
+	}
+
+	// Companions: another row of this file or an existing monitor, in the
+	// same trial.
+	for i := range cands {
+		c := &cands[i]
+		switch {
+		case c.companionRow != 0:
+			o, ok := rowAt[c.companionRow]
+			switch {
+			case c.companionRow == c.row:
+				add(c, "companion_of", "a monitor cannot be their own companion")
+			case !ok:
+				add(c, "companion_of", "row %d is not a monitor row of this file", c.companionRow)
+			case o.m.TrialID != c.m.TrialID && o.m.TrialID != 0 && c.m.TrialID != 0:
+				add(c, "companion_of", "row %d is in another trial", c.companionRow)
+			}
+		case c.m.CompanionOf != nil:
+			var tid []int64
+			err := s.DB.SelectContext(ctx, &tid, s.DB.Rebind("SELECT trial_id FROM monitors WHERE id = ?"), *c.m.CompanionOf)
+			if err != nil {
+				return nil, store.MapErr(err)
+			}
+			switch {
+			case len(tid) == 0:
+				add(c, "companion_of", "no monitor %s", *c.m.CompanionOf)
+			case c.m.TrialID != 0 && tid[0] != c.m.TrialID:
+				add(c, "companion_of", "%s is in another trial", *c.m.CompanionOf)
+			}
+		}
+	}
+	return probs, nil
+}
+
+func exampleCode(ss []Session) string {
+	if len(ss) == 0 {
+		return "LOAN-1"
+	}
+	return ss[0].Code
+}
+
+// insertMonitors inserts monitors whose ids are allocated, importBatch rows
+// per statement, then links companions (so a row may name a later one).
+func insertMonitors(ctx context.Context, tx *sqlx.Tx, ms []Monitor, progress func(done, total int)) error {
+	total := len(ms)
+	if progress != nil {
+		progress(0, total)
+	}
+	for lo := 0; lo < total; lo += importBatch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hi := min(lo+importBatch, total)
+		var q strings.Builder
+		q.WriteString("INSERT INTO monitors (" + monitorCols + ") VALUES ")
+		args := make([]any, 0, (hi-lo)*15)
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			m := ms[i]
+			m.CompanionOf = nil // linked below, once every row exists
+			args = append(args, monitorArgs(&m)...)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q.String()), args...); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(hi, total)
+		}
+	}
+	stmt, err := tx.PreparexContext(ctx, tx.Rebind("UPDATE monitors SET companion_of = ? WHERE id = ?"))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := range ms {
+		if ms[i].CompanionOf == nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, *ms[i].CompanionOf, ms[i].ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
