@@ -1,0 +1,125 @@
+package screens
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2/lang"
+
+	"jpkipilot/trial"
+)
+
+// Display names of the trial's enumerations, looked up when called so the
+// language in force applies.
+
+func kindName(k trial.Kind) string { return lang.L("kind." + string(k)) }
+
+func stepName(s trial.Step) string {
+	if s == trial.StepNone {
+		return lang.L("step.none")
+	}
+	return lang.L("step." + string(s))
+}
+
+func statusName(s trial.Status) string { return lang.L("status." + string(s)) }
+
+// fieldName names a field of a FieldError; unknown fields show as they are.
+func fieldName(f string) string {
+	if s := lang.L("field." + f); s != "field."+f {
+		return s
+	}
+	return f
+}
+
+// kindFromName and friends map a Select's label back to the value.
+func kindFromName(name string) trial.Kind {
+	for _, k := range trial.Kinds {
+		if kindName(k) == name {
+			return k
+		}
+	}
+	return ""
+}
+
+func stepFromName(name string) trial.Step {
+	for _, s := range trial.Steps {
+		if stepName(s) == name {
+			return s
+		}
+	}
+	return trial.StepNone
+}
+
+func statusFromName(name string) trial.Status {
+	for _, s := range trial.Statuses {
+		if statusName(s) == name {
+			return s
+		}
+	}
+	return ""
+}
+
+func kindNames() []string {
+	out := make([]string, len(trial.Kinds))
+	for i, k := range trial.Kinds {
+		out[i] = kindName(k)
+	}
+	return out
+}
+
+func stepNames() []string {
+	out := make([]string, len(trial.Steps))
+	for i, s := range trial.Steps {
+		out[i] = stepName(s)
+	}
+	return out
+}
+
+func statusNames() []string {
+	out := make([]string, len(trial.Statuses))
+	for i, s := range trial.Statuses {
+		out[i] = statusName(s)
+	}
+	return out
+}
+
+// reasonText translates the reasons the trial package gives most often and
+// leaves the others as they are.
+func reasonText(r string) string {
+	if r == "required" {
+		return lang.L("error.required")
+	}
+	return r
+}
+
+// fieldMessages turns a validation error into one line per field, in the
+// UI language; other errors become a single line.
+func fieldMessages(err error) map[string]string {
+	var fes trial.FieldErrors
+	if !errors.As(err, &fes) {
+		return map[string]string{"": err.Error()}
+	}
+	out := map[string]string{}
+	for _, fe := range fes {
+		msg := reasonText(fe.Reason)
+		if prev, ok := out[fe.Field]; ok {
+			msg = prev + "; " + msg
+		}
+		out[fe.Field] = msg
+	}
+	return out
+}
+
+// errorText is a validation error as lines "field: reason".
+func errorText(err error) string {
+	var fes trial.FieldErrors
+	if !errors.As(err, &fes) {
+		return err.Error()
+	}
+	lines := make([]string, len(fes))
+	for i, fe := range fes {
+		lines[i] = fmt.Sprintf("%s: %s", fieldName(fe.Field), reasonText(fe.Reason))
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,312 @@
+package screens
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"jpkipilot/trial"
+)
+
+// TrialService creates and edits trials and their sessions.
+type TrialService interface {
+	ListTrials(ctx context.Context) ([]trial.Trial, error)
+	CreateTrial(ctx context.Context, t trial.Trial) (trial.Trial, error)
+	UpdateTrial(ctx context.Context, t trial.Trial) (trial.Trial, error)
+	ListSessions(ctx context.Context, trialID int64) ([]trial.Session, error)
+	CreateSession(ctx context.Context, s trial.Session) (trial.Session, error)
+	UpdateSession(ctx context.Context, s trial.Session) (trial.Session, error)
+	DeleteSession(ctx context.Context, id int64) error
+}
+
+type trialsScreen struct {
+	w        fyne.Window
+	svc      TrialService
+	trials   []trial.Trial
+	sessions []trial.Session
+	selected int // index in trials, -1 for a new trial
+
+	list     *widget.List
+	name     *widget.Entry
+	kind     *widget.Select
+	loanDays *widget.Entry
+	notes    *widget.Entry
+	formErr  *widget.Label
+	sessList *widget.List
+	addSess  *widget.Button
+	content  fyne.CanvasObject
+}
+
+// NewTrials lists the trials; the selected one is edited beside the list
+// with its sessions.
+func NewTrials(w fyne.Window, svc TrialService) fyne.CanvasObject {
+	return newTrialsScreen(w, svc).content
+}
+
+func newTrialsScreen(w fyne.Window, svc TrialService) *trialsScreen {
+	s := &trialsScreen{w: w, svc: svc, selected: -1}
+	s.list = widget.NewList(
+		func() int { return len(s.trials) },
+		func() fyne.CanvasObject { return widget.NewLabel("ローン試験（2週間）…") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			t := s.trials[i]
+			o.(*widget.Label).SetText(fmt.Sprintf("%s  [%s]", t.Name, kindName(t.Kind)))
+		})
+	s.list.OnSelected = func(i widget.ListItemID) { s.edit(i) }
+	newBtn := widget.NewButtonWithIcon(lang.L("trials.new"), theme.ContentAddIcon(), func() {
+		s.list.UnselectAll()
+		s.edit(-1)
+	})
+
+	s.name = widget.NewEntry()
+	s.kind = widget.NewSelect(kindNames(), func(string) { s.kindChanged() })
+	s.loanDays = widget.NewEntry()
+	s.notes = widget.NewMultiLineEntry()
+	s.notes.SetMinRowsVisible(2)
+	s.formErr = widget.NewLabel("")
+	s.formErr.Wrapping = fyne.TextWrapWord
+	s.formErr.Importance = widget.DangerImportance
+	form := widget.NewForm(
+		widget.NewFormItem(lang.L("field.name"), s.name),
+		widget.NewFormItem(lang.L("field.kind"), s.kind),
+		widget.NewFormItem(lang.L("field.loan_days"), s.loanDays),
+		widget.NewFormItem(lang.L("field.notes"), s.notes),
+	)
+	form.SubmitText = lang.L("trials.save")
+	form.OnSubmit = s.saveTrial
+
+	s.sessList = widget.NewList(
+		func() int { return len(s.sessions) },
+		func() fyne.CanvasObject {
+			return widget.NewLabel("FIELD-ENTRY · 2017-01-01 · 入場 · 会場名 · 定員 100 · 目標 90")
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			se := s.sessions[i]
+			parts := []string{se.Code, se.StartsOn}
+			if se.Step != trial.StepNone {
+				parts = append(parts, stepName(se.Step))
+			}
+			parts = append(parts, se.Venue,
+				lang.L("trials.capacity_n", map[string]any{"N": se.Capacity}),
+				lang.L("trials.target_n", map[string]any{"N": se.Target}))
+			o.(*widget.Label).SetText(strings.Join(parts, " · "))
+		})
+	s.sessList.OnSelected = func(i widget.ListItemID) {
+		s.sessList.UnselectAll()
+		s.editSession(s.sessions[i])
+	}
+	s.addSess = widget.NewButtonWithIcon(lang.L("trials.add_session"), theme.ContentAddIcon(), func() {
+		if s.selected >= 0 {
+			s.editSession(trial.Session{TrialID: s.trials[s.selected].ID})
+		}
+	})
+
+	left := container.NewBorder(newBtn, nil, nil, nil, s.list)
+	sessions := container.NewBorder(
+		container.NewHBox(widget.NewLabelWithStyle(lang.L("trials.sessions"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.addSess),
+		nil, nil, nil, s.sessList)
+	right := container.NewBorder(container.NewVBox(form, s.formErr), nil, nil, nil, sessions)
+	split := container.NewHSplit(left, right)
+	split.Offset = 0.3
+	s.content = split
+	s.edit(-1)
+	s.reload(0)
+	return s
+}
+
+// reload fetches the trials and selects the one with id (0: keep selection).
+func (s *trialsScreen) reload(id int64) {
+	Run(context.Background(), func(ctx context.Context) ([]trial.Trial, error) {
+		return s.svc.ListTrials(ctx)
+	}, func(ts []trial.Trial, err error) {
+		if err != nil {
+			ShowError(s.w, err)
+			return
+		}
+		s.trials = ts
+		s.list.Refresh()
+		for i, t := range ts {
+			if t.ID == id {
+				s.list.Select(i)
+			}
+		}
+	})
+}
+
+func (s *trialsScreen) edit(i int) {
+	s.selected = i
+	s.formErr.SetText("")
+	t := trial.Trial{Kind: trial.KindLoan, LoanDays: trial.DefaultLoanDays}
+	if i >= 0 {
+		t = s.trials[i]
+	}
+	s.name.SetText(t.Name)
+	s.kind.SetSelected(kindName(t.Kind))
+	s.loanDays.SetText(strconv.Itoa(t.LoanDays))
+	s.notes.SetText(t.Notes)
+	s.sessions = nil
+	s.sessList.Refresh()
+	if i < 0 {
+		s.addSess.Disable()
+		return
+	}
+	s.addSess.Enable()
+	s.reloadSessions(t.ID)
+}
+
+func (s *trialsScreen) kindChanged() {
+	if kindFromName(s.kind.Selected) == trial.KindLoan {
+		s.loanDays.Enable()
+	} else {
+		s.loanDays.Disable()
+	}
+}
+
+func (s *trialsScreen) reloadSessions(trialID int64) {
+	Run(context.Background(), func(ctx context.Context) ([]trial.Session, error) {
+		return s.svc.ListSessions(ctx, trialID)
+	}, func(ss []trial.Session, err error) {
+		if err != nil {
+			ShowError(s.w, err)
+			return
+		}
+		if s.selected < 0 || s.trials[s.selected].ID != trialID {
+			return // another trial was selected meanwhile
+		}
+		s.sessions = ss
+		s.sessList.Refresh()
+	})
+}
+
+func (s *trialsScreen) saveTrial() {
+	t := trial.Trial{Name: s.name.Text, Kind: kindFromName(s.kind.Selected), Notes: s.notes.Text}
+	days, err := strconv.Atoi(strings.TrimSpace(s.loanDays.Text))
+	if err != nil {
+		s.formErr.SetText(fmt.Sprintf("%s: %s", fieldName("loan_days"), lang.L("error.number")))
+		return
+	}
+	t.LoanDays = days
+	create := s.selected < 0
+	if !create {
+		t.ID = s.trials[s.selected].ID
+	}
+	Run(context.Background(), func(ctx context.Context) (trial.Trial, error) {
+		if create {
+			return s.svc.CreateTrial(ctx, t)
+		}
+		return s.svc.UpdateTrial(ctx, t)
+	}, func(saved trial.Trial, err error) {
+		if err != nil {
+			s.formErr.SetText(errorText(err))
+			return
+		}
+		s.formErr.SetText("")
+		s.reload(saved.ID)
+	})
+}
+
+// editSession opens the session form; se.ID == 0 creates one.
+func (s *trialsScreen) editSession(se trial.Session) {
+	kind := trial.KindLoan
+	if s.selected >= 0 {
+		kind = s.trials[s.selected].Kind
+	}
+	code := widget.NewEntry()
+	code.SetText(se.Code)
+	step := widget.NewSelect(stepNames(), nil)
+	if se.Step != trial.StepNone {
+		step.SetSelected(stepName(se.Step))
+	}
+	if kind != trial.KindField {
+		step.Disable()
+	}
+	date := widget.NewEntry()
+	date.SetPlaceHolder("2017-01-20")
+	date.SetText(se.StartsOn)
+	venue := widget.NewEntry()
+	venue.SetText(se.Venue)
+	capacity := widget.NewEntry()
+	capacity.SetText(strconv.Itoa(se.Capacity))
+	target := widget.NewEntry()
+	target.SetText(strconv.Itoa(se.Target))
+	errLabel := widget.NewLabel("")
+	errLabel.Importance = widget.DangerImportance
+	errLabel.Wrapping = fyne.TextWrapWord
+
+	items := []*widget.FormItem{
+		widget.NewFormItem(lang.L("field.code"), code),
+		widget.NewFormItem(lang.L("field.step"), step),
+		widget.NewFormItem(lang.L("field.starts_on"), date),
+		widget.NewFormItem(lang.L("field.venue"), venue),
+		widget.NewFormItem(lang.L("field.capacity"), capacity),
+		widget.NewFormItem(lang.L("field.target"), target),
+		widget.NewFormItem("", errLabel),
+	}
+	var d dialog.Dialog
+	save := func() {
+		n := se
+		n.Code, n.StartsOn, n.Venue = code.Text, date.Text, venue.Text
+		n.Step = trial.StepNone
+		if kind == trial.KindField {
+			n.Step = stepFromName(step.Selected)
+		}
+		var bad []string
+		var err error
+		if n.Capacity, err = strconv.Atoi(strings.TrimSpace(capacity.Text)); err != nil {
+			bad = append(bad, fieldName("capacity")+": "+lang.L("error.number"))
+		}
+		if n.Target, err = strconv.Atoi(strings.TrimSpace(target.Text)); err != nil {
+			bad = append(bad, fieldName("target")+": "+lang.L("error.number"))
+		}
+		if len(bad) > 0 {
+			errLabel.SetText(strings.Join(bad, "\n"))
+			return
+		}
+		Run(context.Background(), func(ctx context.Context) (trial.Session, error) {
+			if n.ID == 0 {
+				return s.svc.CreateSession(ctx, n)
+			}
+			return s.svc.UpdateSession(ctx, n)
+		}, func(saved trial.Session, err error) {
+			if err != nil {
+				errLabel.SetText(errorText(err))
+				return
+			}
+			d.Hide()
+			s.reloadSessions(saved.TrialID)
+		})
+	}
+	title := lang.L("trials.new_session")
+	if se.ID != 0 {
+		title = lang.L("trials.edit_session")
+	}
+	form := widget.NewForm(items...)
+	buttons := container.NewHBox(
+		widget.NewButton(lang.L("Cancel"), func() { d.Hide() }),
+		widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), save))
+	if se.ID != 0 {
+		buttons.Add(widget.NewButtonWithIcon(lang.L("trials.delete_session"), theme.DeleteIcon(), func() {
+			Run(context.Background(), func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, s.svc.DeleteSession(ctx, se.ID)
+			}, func(_ struct{}, err error) {
+				if err != nil {
+					errLabel.SetText(err.Error())
+					return
+				}
+				d.Hide()
+				s.reloadSessions(se.TrialID)
+			})
+		}))
+	}
+	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, container.NewCenter(buttons)), s.w)
+	d.Resize(fyne.NewSize(520, d.MinSize().Height))
+	d.Show()
+}
