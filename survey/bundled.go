@@ -40,20 +40,23 @@ func Bundled() ([]*Form, error) {
 		}
 		out = append(out, f)
 	}
-	rank := func(id string) int {
-		for i, x := range bundledOrder {
-			if x == id {
-				return i
-			}
-		}
-		return len(bundledOrder)
-	}
 	sort.Slice(out, func(i, j int) bool {
-		ri, rj := rank(out[i].ID), rank(out[j].ID)
+		ri, rj := bundledRank(out[i].ID), bundledRank(out[j].ID)
 		if ri != rj {
 			return ri < rj
 		}
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
+}
+
+// bundledRank orders form ids: the bundled ones in the trial's order, then
+// others.
+func bundledRank(id string) int {
+	for i, x := range bundledOrder {
+		if x == id {
+			return i
+		}
+	}
+	return len(bundledOrder)
 }

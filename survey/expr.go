@@ -308,8 +308,8 @@ func (t token) String() string {
 }
 
 type parser struct {
-	src string
-	pos int
+	src   string
+	pos   int
 	tok   token
 	err   error
 	depth int

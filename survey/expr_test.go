@@ -49,7 +49,7 @@ func TestExprEval(t *testing.T) {
 		{"${empty} != ''", false},
 		{"${empty} < 3", false}, // an unanswered number is NaN: never less
 		{"${empty} = 0", false},
-		{"${dec} = 2.5", true},   // numeric when one side is a number
+		{"${dec} = 2.5", true},    // numeric when one side is a number
 		{"${dec} = '2.5'", false}, // string equality between strings
 		{"(${conv} = 1 or ${conv} = 2) and ${will} = 5", true},
 		{"${conv} = 1 or ${conv} = 2 and ${will} = 4", false}, // and binds tighter

@@ -186,7 +186,7 @@ func (f *Form) Hash() string {
 		Label Text
 	}
 	type itemDoc struct {
-		Type, List, Name, Group string
+		Type, List, Name, Group        string
 		Label, Hint, ConstraintMessage Text
 		Required                       bool
 		Relevant, Constraint           string
