@@ -226,6 +226,11 @@ func checkUsage(cert *x509.Certificate, p Purpose) error {
 		if cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
 			return fail("no digitalSignature key usage: not a user-authentication certificate")
 		}
+		// A signature certificate carries the holder's name; it must not
+		// pass as a login token (JPKI keeps the two keys apart too).
+		if cert.KeyUsage&x509.KeyUsageContentCommitment != 0 {
+			return fail("a signature (nonRepudiation) certificate is not for authentication")
+		}
 		if len(cert.ExtKeyUsage) > 0 || len(cert.UnknownExtKeyUsage) > 0 {
 			if !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageClientAuth) && !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageAny) {
 				return fail("extended key usage lacks clientAuth")
