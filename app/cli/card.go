@@ -282,8 +282,7 @@ func pinSource(env *Env, pinFile string) jpki.PINFunc {
 			return firstLine(string(b)), nil
 		}
 		if f, ok := env.Stdin.(*os.File); ok && isTerminal(f) {
-			fmt.Fprint(env.Stderr, prompt)
-			pin, err := readPINNoEcho(f)
+			pin, err := readPINNoEcho(ctx, f, func() { fmt.Fprint(env.Stderr, prompt) })
 			fmt.Fprintln(env.Stderr)
 			if err != nil {
 				return "", err

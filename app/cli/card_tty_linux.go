@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"syscall"
 	"unsafe"
@@ -32,9 +33,10 @@ func setTermios(f *os.File, t *syscall.Termios) error {
 	return nil
 }
 
-// readPINNoEcho reads one line from the terminal with echo switched off,
-// restoring the terminal afterwards.
-func readPINNoEcho(f *os.File) (string, error) {
+// readPINNoEcho switches echo off, shows the prompt, reads one line and
+// restores the terminal, also when ctx ends first (Ctrl-C). Echo goes off
+// before the prompt shows so that nothing typed after it is echoed.
+func readPINNoEcho(ctx context.Context, f *os.File, prompt func()) (string, error) {
 	old, err := getTermios(f)
 	if err != nil {
 		return "", err
@@ -45,9 +47,24 @@ func readPINNoEcho(f *os.File) (string, error) {
 		return "", err
 	}
 	defer setTermios(f, &old)
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && line == "" {
-		return "", err
+	prompt()
+	type result struct {
+		line string
+		err  error
 	}
-	return firstLine(line), nil
+	got := make(chan result, 1)
+	go func() {
+		line, err := bufio.NewReader(f).ReadString('\n')
+		got <- result{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		// The reader goroutine stays blocked until the process exits.
+		return "", ctx.Err()
+	case r := <-got:
+		if r.err != nil && r.line == "" {
+			return "", r.err
+		}
+		return firstLine(r.line), nil
+	}
 }

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"os"
 )
@@ -11,6 +12,6 @@ import (
 // --pin-file or a pipe on other systems.
 func isTerminal(*os.File) bool { return false }
 
-func readPINNoEcho(*os.File) (string, error) {
+func readPINNoEcho(context.Context, *os.File, func()) (string, error) {
 	return "", errors.New("PIN prompt not supported on this system: use --pin-file")
 }

@@ -422,6 +422,7 @@ func TestSignBuildsTheDigestInfoAndChecksTheLength(t *testing.T) {
 		{crypto.SHA3_256, digest[:], "not supported"},
 		{crypto.Hash(0), digest[:], "not supported"},
 		{crypto.SHA384, digest[:], "digest is 32 bytes, SHA-384 wants 48"},
+		{nil, digest[:], "no hash given"},
 	} {
 		if _, err := signer.Sign(nil, bad.digest, bad.opts); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%v: error = %v, want %q", bad.opts, err, bad.want)

@@ -70,6 +70,9 @@ func (s *KeySigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]
 // then sends SELECT PIN EF, VERIFY, SELECT key EF and COMPUTE DIGITAL
 // SIGNATURE over the DigestInfo.
 func (s *KeySigner) SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if opts == nil {
+		return nil, fmt.Errorf("jpki: sign with %s key: no hash given (opts is nil)", s.kind)
+	}
 	if _, pss := opts.(*rsa.PSSOptions); pss {
 		return nil, fmt.Errorf("jpki: sign with %s key: the card makes PKCS#1 v1.5 signatures only, not PSS", s.kind)
 	}
