@@ -2,11 +2,122 @@ package app
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"jpkipilot/screens"
+	"jpkipilot/trial"
+	"jpkipilot/trial/store"
 )
 
+// AppID is the Fyne application id (preferences live under it).
+const AppID = "jp.jpkipilot.app"
+
 // runGUI opens the store and shows the main window (or a kiosk) until it closes.
-// (The GUI helper replaces this placeholder.)
 func runGUI(ctx context.Context, opts Options) error {
-	return errors.New("GUI not built yet")
+	if opts.Kiosk != "" {
+		return fmt.Errorf("--kiosk %s: kiosk modes are not implemented yet; start jpkipilot without --kiosk", opts.Kiosk)
+	}
+	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(screens.AppIcon)
+	a.Settings().SetTheme(screens.NewTheme())
+
+	dsn := opts.DSN
+	if dsn == "" {
+		dsn = a.Preferences().String(screens.PrefStoreDSN)
+	}
+	// Opening is quick (a file, or one connection); migrating may not be,
+	// so that runs behind a progress dialog once the window is up.
+	db, err := store.OpenNoMigrate(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("%w (choose another store with --db, or JPKIPILOT_DB)", err)
+	}
+	defer db.Close()
+	svc := trial.New(db)
+
+	language := opts.Lang
+	if language == "" {
+		// Before the first migration there is no settings table: use the default.
+		language, _ = svc.GetSetting(ctx, trial.SettingLanguage)
+	}
+	if err := screens.LoadTranslations(language); err != nil {
+		return err
+	}
+
+	w := a.NewWindow(lang.L("app.title"))
+	w.SetMaster()
+	w.Resize(fyne.NewSize(1280, 800))
+	if os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1" {
+		w.SetContent(firstFrameProbe(a, widget.NewLabel(lang.L("app.title"))))
+	}
+
+	pending, err := db.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	g := &gui{app: a, w: w, svc: svc, db: db, readers: noReaders{}}
+	if len(pending) == 0 {
+		g.showMain()
+	} else {
+		w.SetContent(container.NewCenter(widget.NewLabel(lang.L("app.migrating"))))
+		a.Lifecycle().SetOnStarted(func() {
+			screens.RunWithProgress(w, lang.L("app.migrating"), func(ctx context.Context, progress screens.Progress) error {
+				return db.Migrate(ctx, progress)
+			}, func(err error) {
+				if err != nil {
+					screens.ShowError(w, fmt.Errorf("%s: %w", db.Where, err))
+					return
+				}
+				g.showMain()
+			})
+		})
+	}
+	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) }) // Ctrl-C in the terminal
+	defer stop()
+	w.ShowAndRun()
+	return nil
 }
+
+type gui struct {
+	app     fyne.App
+	w       fyne.Window
+	svc     *trial.Service
+	db      *store.DB
+	readers screens.ReaderSource
+}
+
+// showMain puts the navigation and the pages into the window.
+func (g *gui) showMain() {
+	w, svc := g.w, g.svc
+	shell := screens.NewShell([]screens.Page{
+		{Title: lang.L("nav.dashboard"), Icon: theme.HomeIcon(), Make: func() fyne.CanvasObject { return screens.NewDashboard(w, svc) }},
+		{Title: lang.L("nav.trials"), Icon: theme.CalendarIcon(), Make: func() fyne.CanvasObject { return screens.NewTrials(w, svc) }},
+		{Title: lang.L("nav.monitors"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject { return screens.NewMonitors(w, svc) }},
+		{Title: lang.L("nav.import"), Icon: theme.UploadIcon(), Make: func() fyne.CanvasObject { return screens.NewImport(w, svc) }},
+		{Title: lang.L("nav.readers"), Icon: theme.ComputerIcon(), Make: func() fyne.CanvasObject { return screens.NewReaders(w, g.readers) }},
+		{Title: lang.L("nav.settings"), Icon: theme.SettingsIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewSettings(w, screens.SettingsDeps{
+				Service: svc, Prefs: g.app.Preferences(), Test: store.Test, Readers: g.readers,
+				CurrentStore: string(g.db.Dialect) + " " + g.db.Where,
+			})
+		}},
+	})
+	content := shell.Object()
+	if os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1" {
+		w.SetContent(firstFrameProbe(g.app, content))
+		return
+	}
+	w.SetContent(content)
+	screens.OfferDemo(w, svc, func() { shell.Select(0) })
+}
+
+// processStart is as close to the process start as Go code gets.
+var processStart = time.Now()
