@@ -160,3 +160,35 @@ func TestDigestInfo(t *testing.T) {
 		}
 	}
 }
+
+// answerCard answers SELECT with 9000 and anything else with resp.
+type answerCard struct{ resp []byte }
+
+func (a answerCard) Transmit(_ context.Context, apdu []byte) ([]byte, error) {
+	if apdu[1] == 0xA4 {
+		return []byte{0x90, 0x00}, nil
+	}
+	return a.resp, nil
+}
+
+func FuzzPINStatusResponse(f *testing.F) {
+	for _, s := range []string{"63C3", "63C0", "63CF", "9000", "6984", "6983", "6A82", "", "63", "0163C2", "6F00"} {
+		f.Add(unhex(f, s))
+	}
+	f.Fuzz(func(t *testing.T, resp []byte) {
+		for _, kind := range []Kind{Auth, Sign} {
+			st, err := New(&device.Card{T: answerCard{resp}}).PINStatus(context.Background(), kind)
+			if err != nil {
+				if st != (PINStatus{}) {
+					t.Fatalf("%X: error %v with status %+v", resp, err, st)
+				}
+				continue
+			}
+			sw := uint16(resp[len(resp)-2])<<8 | uint16(resp[len(resp)-1])
+			if st.Kind != kind || st.Max != kind.MaxTries() || st.TriesLeft < 0 || st.TriesLeft > 15 ||
+				st.Blocked != (st.TriesLeft == 0 && !st.Verified) || st.Verified != (sw == 0x9000) {
+				t.Fatalf("%X: status %+v", resp, st)
+			}
+		}
+	})
+}

@@ -488,3 +488,17 @@ func TestVCardCardRemovedAtEveryAPDU(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkReadAuthCertVirtual is the same flow as BenchmarkReadAuthCertPCSC
+// against the in-process virtual card: the client's own cost.
+func BenchmarkReadAuthCertVirtual(b *testing.B) {
+	v := newVirtual(b, vcard.MyNumber)
+	ctx := context.Background()
+	for b.Loop() {
+		v.c.Reset()
+		if _, err := v.c.ReadCertificate(ctx, CertAuth, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(v.card.APDUCount())/float64(b.N), "APDUs/op")
+}
