@@ -35,9 +35,10 @@ func addFixture(t testing.TB, db *store.DB, monitors ...[3]string) fixture {
 		}
 		fx.sessions[step] = id
 	}
-	for _, m := range monitors { // id, name, status
+	steps := []string{"application", "purchase", "entry"}
+	for i, m := range monitors { // id, name, status; sessions in turn
 		if _, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO monitors (id, trial_id, session_id, name, contact, status, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), m[0], fx.trialID, fx.sessions["entry"], m[1], m[1]+"@example.jp", m[2], now, now); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), m[0], fx.trialID, fx.sessions[steps[i%3]], m[1], m[1]+"@example.jp", m[2], now, now); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,359 @@
+package survey
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"jpkipilot/trial/store"
+)
+
+// Filter selects the responses that tallies and exports cover. Responses of
+// monitors who withdrew are always left out.
+type Filter struct {
+	TrialID      *int64
+	SessionID    *int64
+	Step         string // a trial step or, for forms without one, a form id
+	FormID       string
+	CompleteOnly bool
+}
+
+func (f Filter) where() (string, []any) {
+	conds := []string{"m.status <> 'withdrawn'"}
+	var args []any
+	if f.TrialID != nil {
+		conds, args = append(conds, "r.trial_id = ?"), append(args, *f.TrialID)
+	}
+	if f.SessionID != nil {
+		conds, args = append(conds, "r.session_id = ?"), append(args, *f.SessionID)
+	}
+	if f.Step != "" {
+		conds, args = append(conds, "(r.step = ? OR (r.step = '' AND fm.form_id = ?))"), append(args, f.Step, f.Step)
+	}
+	if f.FormID != "" {
+		conds, args = append(conds, "fm.form_id = ?"), append(args, f.FormID)
+	}
+	if f.CompleteOnly {
+		conds = append(conds, "r.completed_at IS NOT NULL")
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Describe says in words what the filter selects (for the README sheet).
+func (f Filter) Describe() string {
+	var parts []string
+	if f.TrialID != nil {
+		parts = append(parts, fmt.Sprintf("trial %d", *f.TrialID))
+	}
+	if f.SessionID != nil {
+		parts = append(parts, fmt.Sprintf("session %d", *f.SessionID))
+	}
+	if f.Step != "" {
+		parts = append(parts, "step "+f.Step)
+	}
+	if f.FormID != "" {
+		parts = append(parts, "form "+f.FormID)
+	}
+	if f.CompleteOnly {
+		parts = append(parts, "completed responses only")
+	}
+	if len(parts) == 0 {
+		return "all responses"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Stage is what a response is summarised under: its trial step, or the
+// form id for forms outside the ticket steps.
+func stageOf(step, formID string) string {
+	if step != "" {
+		return step
+	}
+	return formID
+}
+
+var stageLabels = map[string][2]string{
+	"application": {"申込", "Application"},
+	"purchase":    {"購入", "Purchase"},
+	"entry":       {"入場", "Entry"},
+	"bank_login":  {"銀行ログイン", "Bank login"},
+	"lent_phone":  {"貸出スマートフォン", "Lent phone"},
+	"overall":     {"全体", "Overall"},
+}
+
+// StageLabel names a stage in lang ("ja" or "en").
+func StageLabel(stage, lang string) string {
+	if l, ok := stageLabels[stage]; ok {
+		if lang == "en" {
+			return l[1]
+		}
+		return l[0]
+	}
+	return stage
+}
+
+func stageRank(stage string) int {
+	for i, s := range []string{"application", "purchase", "entry", "bank_login", "lent_phone", "overall"} {
+		if s == stage {
+			return i
+		}
+	}
+	return 100
+}
+
+func sortStages(ss []string) {
+	sort.Slice(ss, func(i, j int) bool {
+		ri, rj := stageRank(ss[i]), stageRank(ss[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return ss[i] < ss[j]
+	})
+}
+
+// Variable is one analysis variable: a question, merged across the forms
+// and versions that ask it the same way (same name, type and codes).
+type Variable struct {
+	Name     string    // column header: the question name, or name__formid on a clash
+	Question *Question // from the newest form version that asks it
+	FormIDs  []string
+	byRef    map[int64]*Question
+	forms    map[int64]string // form ref → form id
+}
+
+// Labels returns the distinct labels the forms give the variable in lang,
+// newest version first.
+func (v *Variable) Labels(lang string) []string {
+	var out []string
+	for _, id := range v.FormIDs {
+		for _, q := range v.questionsOf(id) {
+			if l := q.Label.In(lang); !contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+func (v *Variable) questionsOf(formID string) []*Question {
+	var refs []int64
+	for ref := range v.byRef {
+		refs = append(refs, ref)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i] > refs[j] })
+	var out []*Question
+	for _, ref := range refs {
+		if v.forms[ref] == formID {
+			out = append(out, v.byRef[ref])
+		}
+	}
+	return out
+}
+
+// Header is the variable's column title on Data_Labels: its label, or its
+// name when the forms word it differently.
+func (v *Variable) Header(lang string) string {
+	if ls := v.Labels(lang); len(ls) == 1 {
+		return ls[0]
+	}
+	return v.Name
+}
+
+// layout is the variables of a set of form versions, in order.
+type layout struct {
+	vars  []*Variable
+	refs  map[int64]*formRef
+	forms []*formRef // in display order
+}
+
+type formRef struct {
+	info FormInfo
+	form *Form
+	vars []*Variable // the variables this version fills, with its question
+	n    int         // responses in the export
+}
+
+func compatible(a, b *Question) bool {
+	if a.Type != b.Type {
+		return false
+	}
+	if a.List == nil || b.List == nil {
+		return a.List == nil && b.List == nil
+	}
+	if len(a.List.Choices) != len(b.List.Choices) {
+		return false
+	}
+	for i := range a.List.Choices {
+		if a.List.Choices[i].Name != b.List.Choices[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+// buildLayout merges the questions of the given form versions into variables.
+func buildLayout(refs []*formRef) *layout {
+	sort.Slice(refs, func(i, j int) bool {
+		a, b := refs[i].info, refs[j].info
+		if ra, rb := bundledRank(a.ID), bundledRank(b.ID); ra != rb {
+			return ra < rb
+		}
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		return a.Ref > b.Ref // newest version first: its labels win
+	})
+	l := &layout{refs: map[int64]*formRef{}, forms: refs}
+	byName := map[string]*Variable{}
+	for _, fr := range refs {
+		l.refs[fr.info.Ref] = fr
+		for _, q := range fr.form.Questions() {
+			var v *Variable
+			for _, name := range []string{q.Name, q.Name + "__" + fr.info.ID, q.Name + "__" + fr.info.ID + "_v" + fr.info.Version} {
+				cand, ok := byName[name]
+				if !ok {
+					v = &Variable{Name: name, Question: q, byRef: map[int64]*Question{}, forms: map[int64]string{}}
+					byName[name] = v
+					l.vars = append(l.vars, v)
+					break
+				}
+				if compatible(cand.Question, q) {
+					v = cand
+					break
+				}
+			}
+			v.byRef[fr.info.Ref] = q
+			v.forms[fr.info.Ref] = fr.info.ID
+			if !contains(v.FormIDs, fr.info.ID) {
+				v.FormIDs = append(v.FormIDs, fr.info.ID)
+			}
+			fr.vars = append(fr.vars, v)
+		}
+	}
+	return l
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// scanRow is one response as the scan hands it out.
+type scanRow struct {
+	ID          int64
+	Ref         *formRef
+	MonitorID   string
+	TrialID     sql.NullInt64
+	SessionID   sql.NullInt64
+	Step        string
+	Mode        string
+	StartedAt   time.Time
+	CompletedAt sql.NullTime
+	Name, Kana  string
+	Answers     map[string]string // by question name of Ref's form
+}
+
+func (r *scanRow) stage() string { return stageOf(r.Step, r.Ref.info.ID) }
+
+// prepare loads the form versions used by the filtered responses and
+// counts the responses.
+func (s *Service) prepare(ctx context.Context, f Filter) (*layout, int, error) {
+	where, args := f.where()
+	var rows []struct {
+		Ref int64 `db:"form_ref"`
+		N   int   `db:"n"`
+	}
+	q := `SELECT r.form_ref, COUNT(*) AS n FROM survey_responses r
+		JOIN survey_forms fm ON fm.id = r.form_ref JOIN monitors m ON m.id = r.monitor_id` + where + ` GROUP BY r.form_ref`
+	if err := s.DB.SelectContext(ctx, &rows, s.DB.Rebind(q), args...); err != nil {
+		return nil, 0, fmt.Errorf("survey: %w", store.MapErr(err))
+	}
+	var refs []*formRef
+	total := 0
+	for _, r := range rows {
+		info, err := s.FormInfo(ctx, r.Ref)
+		if err != nil {
+			return nil, 0, err
+		}
+		form, err := s.Form(ctx, r.Ref)
+		if err != nil {
+			return nil, 0, err
+		}
+		refs = append(refs, &formRef{info: info, form: form, n: r.N})
+		total += r.N
+	}
+	return buildLayout(refs), total, nil
+}
+
+// scan calls fn for every filtered response in id order, with its answers,
+// in one streaming query. fn must not use the store (SQLite has a single
+// connection, busy with the scan).
+func (s *Service) scan(ctx context.Context, f Filter, l *layout, identified bool, fn func(*scanRow) error) error {
+	where, args := f.where()
+	names := "'', ''"
+	if identified {
+		names = "m.name, m.kana"
+	}
+	q := `SELECT r.id, r.form_ref, r.monitor_id, r.trial_id, r.session_id, r.step, r.mode, r.started_at, r.completed_at,
+		` + names + `, a.question, a.value
+		FROM survey_responses r JOIN survey_forms fm ON fm.id = r.form_ref JOIN monitors m ON m.id = r.monitor_id
+		LEFT JOIN survey_answers a ON a.response_id = r.id` + where + ` ORDER BY r.id`
+	rows, err := s.DB.QueryContext(ctx, s.DB.Rebind(q), args...)
+	if err != nil {
+		return fmt.Errorf("survey: %w", store.MapErr(err))
+	}
+	defer rows.Close()
+	var cur *scanRow
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		r := cur
+		cur = nil
+		return fn(r)
+	}
+	for rows.Next() {
+		var (
+			r        scanRow
+			ref      int64
+			question sql.NullString
+			val      sql.NullString
+		)
+		if err := rows.Scan(&r.ID, &ref, &r.MonitorID, &r.TrialID, &r.SessionID, &r.Step, &r.Mode, &r.StartedAt, &r.CompletedAt,
+			&r.Name, &r.Kana, &question, &val); err != nil {
+			return fmt.Errorf("survey: %w", err)
+		}
+		if cur == nil || cur.ID != r.ID {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r.Ref = l.refs[ref]
+			if r.Ref == nil { // registered after prepare: not in this export
+				continue
+			}
+			r.Answers = map[string]string{}
+			cur = &r
+		}
+		if question.Valid {
+			cur.Answers[question.String] = val.String
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("survey: %w", store.MapErr(err))
+	}
+	return flush()
+}
+
+// formatNumber prints a statistic without trailing zeros.
+func formatNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }

@@ -1,0 +1,199 @@
+package survey
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Tally is the count of one variable over the filtered responses of the
+// forms that ask it.
+type Tally struct {
+	Variable *Variable
+	N        int // answered
+	Missing  int // asked (relevant) but not answered
+	Skipped  int // not asked: relevant was false
+	// Counts per choice code (select_one: responses choosing it;
+	// select_multiple: responses that ticked it).
+	Counts map[string]int
+	// Mean and Median of numeric answers; HasMean is false when there are
+	// none or the question is not numeric.
+	Mean, Median float64
+	HasMean      bool
+	// Top2 is the percentage of answers 4 or 5 on a 1–5 scale.
+	Top2    float64
+	HasTop2 bool
+
+	values []float64
+}
+
+// StageTally is one 1–5 scale variable at one stage (step or form).
+type StageTally struct {
+	Stage    string
+	Variable *Variable
+	N        int
+	Counts   [5]int // answers 1..5
+	Mean     float64
+	Median   float64
+	Top2     float64 // percent
+}
+
+// Tallies is the result of Tally.
+type Tallies struct {
+	Responses int
+	Variables []*Tally
+	// Stages lists per stage × scale summaries, stages in trial order.
+	Stages []*StageTally
+	byName map[string]*Tally
+}
+
+// Var returns the tally of variable name.
+func (t *Tallies) Var(name string) *Tally { return t.byName[name] }
+
+// Stage returns the summary of variable name at stage.
+func (t *Tallies) Stage(stage, name string) *StageTally {
+	for _, st := range t.Stages {
+		if st.Stage == stage && st.Variable.Name == name {
+			return st
+		}
+	}
+	return nil
+}
+
+// tallier accumulates tallies during a scan.
+type tallier struct {
+	out    *Tallies
+	stages map[[2]string]*StageTally
+	order  []string // stages seen
+}
+
+func newTallier(l *layout) *tallier {
+	t := &tallier{out: &Tallies{byName: map[string]*Tally{}}, stages: map[[2]string]*StageTally{}}
+	for _, v := range l.vars {
+		tl := &Tally{Variable: v, Counts: map[string]int{}}
+		t.out.Variables = append(t.out.Variables, tl)
+		t.out.byName[v.Name] = tl
+	}
+	return t
+}
+
+func (t *tallier) add(r *scanRow) {
+	t.out.Responses++
+	fr := r.Ref
+	for _, v := range fr.vars {
+		q := v.byRef[fr.info.Ref]
+		tl := t.out.byName[v.Name]
+		val, ok := r.Answers[q.Name]
+		if !ok || val == "" {
+			if fr.form.Relevant(q, r.Answers) {
+				tl.Missing++
+			} else {
+				tl.Skipped++
+			}
+			continue
+		}
+		tl.N++
+		switch q.Type {
+		case TypeSelectOne:
+			tl.Counts[val]++
+		case TypeSelectMultiple:
+			for _, c := range strings.Fields(val) {
+				tl.Counts[c]++
+			}
+		}
+		if q.Numeric() {
+			if x, err := strconv.ParseFloat(val, 64); err == nil {
+				tl.values = append(tl.values, x)
+			}
+		}
+		if q.IsScale5() {
+			key := [2]string{r.stage(), v.Name}
+			st := t.stages[key]
+			if st == nil {
+				st = &StageTally{Stage: key[0], Variable: v}
+				t.stages[key] = st
+			}
+			if n, err := strconv.Atoi(val); err == nil && n >= 1 && n <= 5 {
+				st.N++
+				st.Counts[n-1]++
+			}
+		}
+	}
+}
+
+func (t *tallier) finish() *Tallies {
+	for _, tl := range t.out.Variables {
+		q := tl.Variable.Question
+		if len(tl.values) > 0 {
+			tl.Mean, tl.Median, tl.HasMean = meanMedian(tl.values)
+		}
+		tl.values = nil
+		if q.IsScale5() && tl.N > 0 {
+			tl.Top2, tl.HasTop2 = 100*float64(tl.Counts["4"]+tl.Counts["5"])/float64(tl.N), true
+		}
+	}
+	var stages []string
+	seen := map[string]bool{}
+	for k := range t.stages {
+		if !seen[k[0]] {
+			seen[k[0]] = true
+			stages = append(stages, k[0])
+		}
+	}
+	sortStages(stages)
+	for _, stage := range stages {
+		for _, tl := range t.out.Variables {
+			st := t.stages[[2]string{stage, tl.Variable.Name}]
+			if st == nil || st.N == 0 {
+				continue
+			}
+			var vals []float64
+			for i, c := range st.Counts {
+				for range c {
+					vals = append(vals, float64(i+1))
+				}
+			}
+			st.Mean, st.Median, _ = meanMedian(vals)
+			st.Top2 = 100 * float64(st.Counts[3]+st.Counts[4]) / float64(st.N)
+			t.out.Stages = append(t.out.Stages, st)
+		}
+	}
+	return t.out
+}
+
+func meanMedian(xs []float64) (mean, median float64, ok bool) {
+	if len(xs) == 0 {
+		return 0, 0, false
+	}
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	sort.Float64s(xs)
+	mid := len(xs) / 2
+	median = xs[mid]
+	if len(xs)%2 == 0 {
+		median = (xs[mid-1] + xs[mid]) / 2
+	}
+	return sum / float64(len(xs)), median, true
+}
+
+// round2 rounds for display and export.
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// Tally counts the filtered responses: per variable n, missing, skipped,
+// counts per choice, mean and median of numeric answers, top-2-box of 1–5
+// scales; and per stage × scale summaries.
+func (s *Service) Tally(ctx context.Context, f Filter) (*Tallies, error) {
+	l, _, err := s.prepare(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	t := newTallier(l)
+	if err := s.scan(ctx, f, l, false, func(r *scanRow) error { t.add(r); return nil }); err != nil {
+		return nil, err
+	}
+	return t.finish(), nil
+}
