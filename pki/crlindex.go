@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -22,10 +22,10 @@ import (
 )
 
 // CRLIndex is a parsed, indexed CRL. It keeps the CRL's DER bytes and, per
-// revoked certificate, only the offset of its entry: one uint32 per entry,
-// sorted by serial number, no per-entry heap objects. Lookups decode the
-// entries they touch in place. A CRL of a million entries costs its file
-// size plus 4 MB.
+// revoked certificate, the offset of its entry and a 64-bit key made of the
+// serial's length and first bytes, both sorted by serial number: no
+// per-entry heap objects. Lookups decode the entries they touch in place. A
+// CRL of a million entries costs its file size plus 12 MB.
 //
 // Why not x509.ParseRevocationList: it builds a big.Int, a time.Time and an
 // extension slice for every entry — about 500 MB and 4 s for a million.
@@ -35,6 +35,12 @@ type CRLIndex struct {
 	sig  []byte
 	alg  sigAlg
 	offs []uint32 // entry offsets into der, sorted by normalised serial
+	// keys[i] is serialKey64 of entry i: the binary search runs over this
+	// dense array (8 MB for 1M entries) and touches der only to confirm.
+	// tops samples every topStride-th key; it stays in the L2 cache, so a
+	// lookup costs a handful of cache misses instead of forty.
+	keys []uint64
+	tops []uint64
 
 	RawIssuer      []byte // DER Name
 	ThisUpdate     time.Time
@@ -226,6 +232,7 @@ func (c *CRLIndex) scanEntries(p *crlParser, revoked cryptobyte.String) error {
 		est = len(revoked)/(int(revoked[1])+2) + 16
 	}
 	offs := make([]uint32, 0, est)
+	keys := make([]uint64, 0, est)
 	var prev []byte
 	sorted := true
 	for !revoked.Empty() {
@@ -252,14 +259,44 @@ func (c *CRLIndex) scanEntries(p *crlParser, revoked cryptobyte.String) error {
 		}
 		prev = serial
 		offs = append(offs, uint32(p.off(start)))
+		keys = append(keys, serialKey64(serial))
 	}
+	c.offs, c.keys = offs, keys
 	if !sorted {
-		slices.SortFunc(offs, func(a, b uint32) int {
-			return compareSerial(c.serialAt(a), c.serialAt(b))
-		})
+		sort.Sort(byKey{c})
 	}
-	c.offs = offs
+	c.tops = make([]uint64, 0, len(keys)/topStride+1)
+	for i := 0; i < len(keys); i += topStride {
+		c.tops = append(c.tops, keys[i])
+	}
 	return nil
+}
+
+const topStride = 64
+
+// serialKey64 packs a normalised serial's length (top byte) and its first
+// seven bytes: ordering keys orders serials as compareSerial does, up to
+// ties between serials that share length and first seven bytes.
+func serialKey64(b []byte) uint64 {
+	k := uint64(len(b)) << 56
+	for i := 0; i < 7 && i < len(b); i++ {
+		k |= uint64(b[i]) << (48 - 8*i)
+	}
+	return k
+}
+
+type byKey struct{ c *CRLIndex }
+
+func (s byKey) Len() int { return len(s.c.offs) }
+func (s byKey) Less(i, j int) bool {
+	if ki, kj := s.c.keys[i], s.c.keys[j]; ki != kj {
+		return ki < kj
+	}
+	return compareSerial(s.c.serialAt(s.c.offs[i]), s.c.serialAt(s.c.offs[j])) < 0
+}
+func (s byKey) Swap(i, j int) {
+	s.c.offs[i], s.c.offs[j] = s.c.offs[j], s.c.offs[i]
+	s.c.keys[i], s.c.keys[j] = s.c.keys[j], s.c.keys[i]
 }
 
 // readSerial reads an INTEGER and returns its content normalised to minimal
@@ -494,19 +531,36 @@ func (c *CRLIndex) Lookup(serial *big.Int) (Entry, bool) {
 	if !ok {
 		return Entry{}, false
 	}
-	lo, hi := 0, len(c.offs)
+	q := serialKey64(key)
+	// The first sample >= q bounds the block holding the first key >= q.
+	j := lowerBound(c.tops, q)
+	lo, hi := 0, min(j*topStride, len(c.keys))
+	if j > 0 {
+		lo = (j - 1) * topStride
+	}
+	for i := lo + lowerBound(c.keys[lo:hi], q); i < len(c.keys) && c.keys[i] == q; i++ {
+		switch compareSerial(c.serialAt(c.offs[i]), key) {
+		case 0:
+			return c.entryAt(c.offs[i]), true
+		case 1:
+			return Entry{}, false
+		}
+	}
+	return Entry{}, false
+}
+
+// lowerBound is the index of the first element >= q.
+func lowerBound(a []uint64, q uint64) int {
+	lo, hi := 0, len(a)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if compareSerial(c.serialAt(c.offs[m]), key) < 0 {
+		if a[m] < q {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	if lo == len(c.offs) || compareSerial(c.serialAt(c.offs[lo]), key) != 0 {
-		return Entry{}, false
-	}
-	return c.entryAt(c.offs[lo]), true
+	return lo
 }
 
 // serialKey encodes serial as normalised DER INTEGER content, in buf when it fits.

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -17,34 +18,43 @@ import (
 )
 
 // testIssuer is a CRL-signing CA certificate and key made in Go.
-func testIssuer(t testing.TB, ec bool) (*x509.Certificate, any) {
+func testIssuer(t testing.TB, ec bool) (*x509.Certificate, crypto.Signer) {
 	t.Helper()
-	var key any
-	var pub any
-	if ec {
-		k, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-		key, pub = k, &k.PublicKey
-	} else {
-		k := rsaKey(t)
-		key, pub = k, &k.PublicKey
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CRL test CA", Organization: []string{"jpkipilot"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageCRLSign | x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, key)
+	c, k, err := makeIssuer(ec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := x509.ParseCertificate(der)
-	return c, key
+	return c, k
+}
+
+func makeIssuer(ec bool) (*x509.Certificate, crypto.Signer, error) {
+	var key crypto.Signer
+	var err error
+	if ec {
+		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	} else {
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CRL test CA", Organization: []string{"jpkipilot"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10 * 365 * 24 * time.Hour),
+		KeyUsage: x509.KeyUsageCRLSign | x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := x509.ParseCertificate(der)
+	return c, key, err
 }
 
 // makeCRL signs a CRL with n entries in random order: serials of 1 to 20
 // bytes, dates before and after 2050 (UTCTime and GeneralizedTime), every
 // reason, some entries without one.
-func makeCRL(t testing.TB, n int, issuer *x509.Certificate, key any, seed uint64) []byte {
+func makeCRL(t testing.TB, n int, issuer *x509.Certificate, key crypto.Signer, seed uint64) []byte {
 	t.Helper()
 	r := mrand.New(mrand.NewPCG(seed, 7))
 	entries := make([]x509.RevocationListEntry, n)
@@ -67,7 +77,7 @@ func makeCRL(t testing.TB, n int, issuer *x509.Certificate, key any, seed uint64
 	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
 		Number: big.NewInt(42), ThisUpdate: time.Now().Add(-time.Minute).UTC().Truncate(time.Second),
 		NextUpdate: time.Now().Add(time.Hour).UTC().Truncate(time.Second), RevokedCertificateEntries: entries,
-	}, issuer, key.(crypto.Signer))
+	}, issuer, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 )
 
 // writeOpenSSLCA lays out dir as a minimal `openssl ca` directory for issuer.
-func writeOpenSSLCA(dir string, issuer *x509.Certificate, key any) error {
+func writeOpenSSLCA(dir string, issuer *x509.Certificate, key crypto.Signer) error {
 	kder, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return err

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package pki
+
+func peakRSS() (int64, bool) { return 0, false }
