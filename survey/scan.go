@@ -293,66 +293,87 @@ func (s *Service) prepare(ctx context.Context, f Filter) (*layout, int, error) {
 	return buildLayout(refs), total, nil
 }
 
-// scan calls fn for every filtered response in id order, with its answers,
-// in one streaming query. fn must not use the store (SQLite has a single
-// connection, busy with the scan).
+// scan calls fn for every filtered response in id order, with its answers.
+// It reads the responses, then streams their answers in response order (two
+// queries one after the other: SQLite has one connection, and the answer
+// rows need not repeat the response's columns). fn must not use the store.
 func (s *Service) scan(ctx context.Context, f Filter, l *layout, identified bool, fn func(*scanRow) error) error {
 	where, args := f.where()
-	names := "'', ''"
+	names := "'' AS name, '' AS kana"
 	if identified {
 		names = "m.name, m.kana"
 	}
-	q := `SELECT r.id, r.form_ref, r.monitor_id, r.trial_id, r.session_id, r.step, r.mode, r.started_at, r.completed_at,
-		` + names + `, a.question, a.value
-		FROM survey_responses r JOIN survey_forms fm ON fm.id = r.form_ref JOIN monitors m ON m.id = r.monitor_id
-		LEFT JOIN survey_answers a ON a.response_id = r.id` + where + ` ORDER BY r.id`
-	rows, err := s.DB.QueryContext(ctx, s.DB.Rebind(q), args...)
+	from := ` FROM survey_responses r JOIN survey_forms fm ON fm.id = r.form_ref JOIN monitors m ON m.id = r.monitor_id`
+	rows, err := s.DB.QueryContext(ctx, s.DB.Rebind(`SELECT r.id, r.form_ref, r.monitor_id, r.trial_id, r.session_id, r.step, r.mode,
+		r.started_at, r.completed_at, `+names+from+where+` ORDER BY r.id`), args...)
+	if err != nil {
+		return fmt.Errorf("survey: %w", store.MapErr(err))
+	}
+	var resps []scanRow
+	for rows.Next() {
+		var r scanRow
+		var ref int64
+		if err := rows.Scan(&r.ID, &ref, &r.MonitorID, &r.TrialID, &r.SessionID, &r.Step, &r.Mode, &r.StartedAt, &r.CompletedAt,
+			&r.Name, &r.Kana); err != nil {
+			rows.Close()
+			return fmt.Errorf("survey: %w", err)
+		}
+		if r.Ref = l.refs[ref]; r.Ref != nil { // nil: registered after prepare
+			resps = append(resps, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("survey: %w", store.MapErr(err))
+	}
+
+	rows, err = s.DB.QueryContext(ctx, s.DB.Rebind(`SELECT a.response_id, a.question, a.value FROM survey_answers a
+		JOIN survey_responses r ON r.id = a.response_id JOIN survey_forms fm ON fm.id = r.form_ref JOIN monitors m ON m.id = r.monitor_id`+
+		where+` ORDER BY a.response_id`), args...)
 	if err != nil {
 		return fmt.Errorf("survey: %w", store.MapErr(err))
 	}
 	defer rows.Close()
-	var cur *scanRow
-	flush := func() error {
-		if cur == nil {
-			return nil
+	i := 0
+	answers := map[string]string{}
+	emit := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		r := cur
-		cur = nil
-		return fn(r)
+		r := &resps[i]
+		r.Answers = answers
+		err := fn(r)
+		r.Answers = nil
+		answers = make(map[string]string, len(answers))
+		i++
+		return err
 	}
 	for rows.Next() {
 		var (
-			r        scanRow
-			ref      int64
-			question sql.NullString
-			val      sql.NullString
+			id              int64
+			question, value string
 		)
-		if err := rows.Scan(&r.ID, &ref, &r.MonitorID, &r.TrialID, &r.SessionID, &r.Step, &r.Mode, &r.StartedAt, &r.CompletedAt,
-			&r.Name, &r.Kana, &question, &val); err != nil {
+		if err := rows.Scan(&id, &question, &value); err != nil {
 			return fmt.Errorf("survey: %w", err)
 		}
-		if cur == nil || cur.ID != r.ID {
-			if err := flush(); err != nil {
+		for i < len(resps) && resps[i].ID < id {
+			if err := emit(); err != nil {
 				return err
 			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r.Ref = l.refs[ref]
-			if r.Ref == nil { // registered after prepare: not in this export
-				continue
-			}
-			r.Answers = map[string]string{}
-			cur = &r
 		}
-		if question.Valid {
-			cur.Answers[question.String] = val.String
+		if i < len(resps) && resps[i].ID == id {
+			answers[question] = value
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("survey: %w", store.MapErr(err))
 	}
-	return flush()
+	for i < len(resps) {
+		if err := emit(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // formatNumber prints a statistic without trailing zeros.
