@@ -107,7 +107,7 @@ func ParseCRL(der []byte, issuer *x509.Certificate) (*CRLIndex, error) {
 	in := cryptobyte.String(der)
 	var list, tbs cryptobyte.String
 	if !in.ReadASN1(&list, cbasn1.SEQUENCE) {
-		return nil, p.errf(in, "not a DER SEQUENCE (CertificateList)")
+		return nil, p.errf(in, "%s", outerProblem(der))
 	}
 	if !in.Empty() {
 		return nil, p.errf(in, "%d bytes of trailing data after the CertificateList", len(in))
@@ -210,6 +210,27 @@ func ParseCRL(der []byte, issuer *x509.Certificate) (*CRLIndex, error) {
 		}
 	}
 	return c, nil
+}
+
+// outerProblem explains why the outer SEQUENCE did not read: most often a
+// truncated download.
+func outerProblem(der []byte) string {
+	s := cryptobyte.String(der)
+	var tag cbasn1.Tag
+	var elem cryptobyte.String
+	if len(der) < 2 || der[0] != 0x30 {
+		return "not a DER CRL (no SEQUENCE at the start; PEM needs a -----BEGIN X509 CRL----- block)"
+	}
+	if !s.ReadAnyASN1Element(&elem, &tag) && der[1]&0x80 != 0 && int(der[1]&0x7f) <= 4 && len(der) >= 2+int(der[1]&0x7f) {
+		n := 0
+		for _, b := range der[2 : 2+int(der[1]&0x7f)] {
+			n = n<<8 | int(b)
+		}
+		if want := 2 + int(der[1]&0x7f) + n; want > len(der) {
+			return fmt.Sprintf("truncated: the CRL declares %d bytes, the input has %d", want, len(der))
+		}
+	}
+	return "bad DER length of the CertificateList SEQUENCE"
 }
 
 type crlParser struct{ base int }

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"math/big"
 	mrand "math/rand/v2"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,7 +176,7 @@ func TestCRLMalformed(t *testing.T) {
 	issuer, key := testIssuer(t, false)
 	der := makeCRL(t, 20, issuer, key, 3)
 	cases := map[string][]byte{
-		"empty":     {},
+		"PEM text":  []byte("-----BEGIN X509 CRL-----\n"),
 		"truncated": der[:len(der)/2],
 		"trailing":  append(append([]byte(nil), der...), 0),
 	}
@@ -204,6 +206,9 @@ func TestCRLMalformed(t *testing.T) {
 		}
 		t.Logf("%s: %v", name, err)
 	}
+	if _, err := ParseCRL(der[:len(der)/2], nil); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("a truncated CRL is not called truncated: %v", err)
+	}
 	_, err := ParseCRL(broken, nil)
 	var ce *CRLError
 	if errors.As(err, &ce) && ce.Offset < int(off) {
@@ -225,6 +230,18 @@ func FuzzParseCRL(f *testing.F) {
 				t.Fatalf("error %v has no offset within the input", err)
 			}
 			return
+		}
+		// Where x509 also accepts the CRL, both agree entry by entry.
+		if ref, err := x509.ParseRevocationList(b); err == nil {
+			if len(ref.RevokedCertificateEntries) != idx.Len() {
+				t.Fatalf("index has %d entries, x509 %d", idx.Len(), len(ref.RevokedCertificateEntries))
+			}
+			for _, e := range ref.RevokedCertificateEntries {
+				got, ok := idx.Lookup(e.SerialNumber)
+				if !ok || !got.RevokedAt.Equal(e.RevocationTime) {
+					t.Fatalf("serial %x: %v %v, x509 %v", e.SerialNumber, ok, got.RevokedAt, e.RevocationTime)
+				}
+			}
 		}
 		// Every entry the index holds is found by its serial.
 		idx.Each(func(serial []byte, e Entry) bool {
@@ -259,4 +276,28 @@ func TestReadTime(t *testing.T) {
 			t.Errorf("%q: %v %v, want %v %v", c.der[2:], time.Unix(got, 0).UTC(), ok, c.want, c.ok)
 		}
 	}
+}
+
+func TestCRLIndexConcurrentUse(t *testing.T) {
+	issuer, key := testIssuer(t, false)
+	der := makeCRL(t, 500, issuer, key, 8)
+	idx, err := ParseCRL(der, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := x509.ParseRevocationList(der)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			if err := idx.CheckSignatureFrom(issuer); err != nil {
+				t.Error(err)
+			}
+			for _, e := range ref.RevokedCertificateEntries[g*100 : g*100+100] {
+				if _, ok := idx.Lookup(e.SerialNumber); !ok {
+					t.Errorf("%x not found", e.SerialNumber)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
