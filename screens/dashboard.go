@@ -24,6 +24,7 @@ type dashboardScreen struct {
 	w       fyne.Window
 	svc     DashboardService
 	body    *fyne.Container
+	scroll  *container.Scroll
 	content fyne.CanvasObject
 }
 
@@ -39,7 +40,8 @@ func newDashboardScreen(w fyne.Window, svc DashboardService) *dashboardScreen {
 	s := &dashboardScreen{w: w, svc: svc, body: container.NewVBox(widget.NewLabel(lang.L("dashboard.loading")))}
 	refresh := widget.NewButtonWithIcon(lang.L("dashboard.refresh"), theme.ViewRefreshIcon(), s.load)
 	top := container.NewHBox(widget.NewLabelWithStyle(lang.L("nav.dashboard"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), refresh)
-	s.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(s.body))
+	s.scroll = container.NewVScroll(s.body)
+	s.content = container.NewBorder(top, nil, nil, nil, s.scroll)
 	s.load()
 	return s
 }
@@ -62,7 +64,7 @@ func (s *dashboardScreen) load() {
 	}, func(ds []trial.Dashboard, err error) {
 		if err != nil {
 			s.body.Objects = []fyne.CanvasObject{widget.NewLabel(lang.L("dashboard.failed", map[string]any{"Err": err.Error()}))}
-			s.body.Refresh()
+			s.scroll.Refresh()
 			return
 		}
 		s.show(ds)
@@ -78,7 +80,7 @@ func (s *dashboardScreen) show(ds []trial.Dashboard) {
 		objs = append(objs, trialCard(d))
 	}
 	s.body.Objects = objs
-	s.body.Refresh()
+	s.scroll.Refresh()
 }
 
 func trialCard(d trial.Dashboard) fyne.CanvasObject {

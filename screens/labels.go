@@ -3,6 +3,7 @@ package screens
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"fyne.io/fyne/v2/lang"
@@ -84,11 +85,42 @@ func statusNames() []string {
 	return out
 }
 
-// reasonText translates the reasons the trial package gives most often and
-// leaves the others as they are.
+// reasons translates the reasons the trial package gives most often (in
+// English); A and B are the pattern's groups. Others show as they are.
+var reasons = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`^required$`), "reason.required"},
+	{regexp.MustCompile(`^required when consent is recorded$`), "reason.required_consent"},
+	{regexp.MustCompile(`^required \(フリガナ in katakana\)$`), "reason.required_kana"},
+	{regexp.MustCompile(`^must be katakana \(hiragana is converted\), found (.+)$`), "reason.katakana"},
+	{regexp.MustCompile(`^not a date in the form YYYY-MM-DD: (.+)$`), "reason.date"},
+	{regexp.MustCompile(`^unknown session (.+)$`), "reason.unknown_session"},
+	{regexp.MustCompile(`^required \(the session code, e\.g\. (.+)\)$`), "reason.session_required"},
+	{regexp.MustCompile(`^duplicate of row (\d+) \(same name, kana and contact\)$`), "reason.duplicate_row"},
+	{regexp.MustCompile(`^duplicate of existing monitor (\S+) \(same name, kana and contact\)$`), "reason.duplicate_monitor"},
+	{regexp.MustCompile(`^unknown age band (.+) \(want one of (.+)\)$`), "reason.age_band"},
+	{regexp.MustCompile(`^no monitor (.+)$`), "reason.no_monitor"},
+	{regexp.MustCompile(`^session code (.+) is already taken$`), "reason.code_taken"},
+	{regexp.MustCompile(`^must not be negative$`), "reason.negative"},
+	{regexp.MustCompile(`^longer than (\d+) characters$`), "reason.too_long"},
+}
+
 func reasonText(r string) string {
-	if r == "required" {
-		return lang.L("error.required")
+	for _, x := range reasons {
+		m := x.re.FindStringSubmatch(r)
+		if m == nil {
+			continue
+		}
+		data := map[string]any{}
+		if len(m) > 1 {
+			data["A"] = m[1]
+		}
+		if len(m) > 2 {
+			data["B"] = m[2]
+		}
+		return lang.L(x.key, data)
 	}
 	return r
 }

@@ -44,6 +44,9 @@ func TestTranslationsHaveTheSameKeys(t *testing.T) {
 // usedKey finds literal keys passed to lang.L / lang.X in the source.
 var usedKey = regexp.MustCompile(`lang\.[LX]\(\s*"((?:[^"\\]|\\.)*)"\s*[,)]`)
 
+// reasonKey finds the keys of the reason table in labels.go.
+var reasonKey = regexp.MustCompile(`"(reason\.[a-z_]+)"`)
+
 func TestEveryKeyUsedInCodeIsTranslated(t *testing.T) {
 	ja, en := loadJSON(t, "ja.json"), loadJSON(t, "en.json")
 	var files []string
@@ -61,6 +64,9 @@ func TestEveryKeyUsedInCodeIsTranslated(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range usedKey.FindAllStringSubmatch(string(src), -1) {
+			used[m[1]] = f
+		}
+		for _, m := range reasonKey.FindAllStringSubmatch(string(src), -1) {
 			used[m[1]] = f
 		}
 	}

@@ -220,7 +220,6 @@ type monitorForm struct {
 	cVer    *widget.Entry
 	cDate   *widget.Entry
 	cStaff  *widget.Entry
-	items   map[string]*widget.FormItem
 	form    *widget.Form
 	errors  *widget.Label
 	save    *widget.Button
@@ -231,7 +230,7 @@ type monitorForm struct {
 }
 
 func newMonitorForm(s *monitorsScreen) *monitorForm {
-	f := &monitorForm{s: s, items: map[string]*widget.FormItem{}}
+	f := &monitorForm{s: s}
 	f.title = boldLabel("")
 	f.banner = widget.NewLabel("")
 	f.banner.Wrapping = fyne.TextWrapWord
@@ -253,9 +252,7 @@ func newMonitorForm(s *monitorsScreen) *monitorForm {
 	f.cVer.SetPlaceHolder("v1.0")
 	f.cDate.SetPlaceHolder("2017-01-20")
 	item := func(field string, w fyne.CanvasObject) *widget.FormItem {
-		it := widget.NewFormItem(fieldName(field), w)
-		f.items[field] = it
-		return it
+		return widget.NewFormItem(fieldName(field), w)
 	}
 	f.form = widget.NewForm(
 		item("trial", f.trial), item("session", f.session), item("name", f.name), item("kana", f.kana),
@@ -273,14 +270,11 @@ func newMonitorForm(s *monitorsScreen) *monitorForm {
 }
 
 func (f *monitorForm) clearErrors() {
-	for _, it := range f.items {
-		it.HintText = ""
-	}
 	f.errors.Importance = widget.DangerImportance
 	f.errors.SetText("")
 }
 
-// showErrors puts each field's message under its entry and lists them all.
+// showErrors lists every field's message, in the form's field order.
 func (f *monitorForm) showErrors(err error) {
 	f.clearErrors()
 	if errors.Is(err, trial.ErrWithdrawn) {
@@ -296,9 +290,6 @@ func (f *monitorForm) showErrors(err error) {
 			continue
 		}
 		delete(msgs, field)
-		if it := f.items[field]; it != nil {
-			it.HintText = "⚠ " + msg
-		}
 		if field == "" {
 			lines = append(lines, msg)
 		} else {
@@ -308,7 +299,6 @@ func (f *monitorForm) showErrors(err error) {
 	for field, msg := range msgs { // fields the form has no entry for
 		lines = append(lines, fieldName(field)+": "+msg)
 	}
-	f.form.Refresh()
 	f.errors.SetText(lang.L("monitors.check_input") + "\n" + strings.Join(lines, "\n"))
 }
 

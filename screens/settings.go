@@ -44,6 +44,7 @@ type settingsScreen struct {
 	result   *widget.Label
 	testBtn  *widget.Button
 	reader   *widget.SelectEntry
+	readers  []string // names offered by the reader entry
 	content  fyne.CanvasObject
 }
 
@@ -121,6 +122,7 @@ func (s *settingsScreen) load() {
 			l.language = DefaultLanguage
 		}
 		s.language.SetSelected(languageName(l.language))
+		s.readers = l.readers
 		s.reader.SetOptions(l.readers)
 		s.reader.SetText(l.reader)
 	})
