@@ -318,6 +318,14 @@ func loadPublicKey(path string) (crypto.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	k, err := parsePublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+func parsePublicKey(b []byte) (crypto.PublicKey, error) {
 	der, typ := b, ""
 	if blk, _ := pem.Decode(b); blk != nil {
 		der, typ = blk.Bytes, blk.Type
@@ -332,7 +340,7 @@ func loadPublicKey(path string) (crypto.PublicKey, error) {
 			return k, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: not a PEM or DER public key (PUBLIC KEY or RSA PUBLIC KEY)", path)
+	return nil, errors.New("not a PEM or DER public key (PUBLIC KEY or RSA PUBLIC KEY)")
 }
 
 // readPassphrase reads the CA passphrase from passFile's first line, else a

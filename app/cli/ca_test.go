@@ -163,3 +163,38 @@ func TestVerifyRejectsGarbageCertificateFile(t *testing.T) {
 		t.Errorf("%d %s", code, errs)
 	}
 }
+
+func FuzzParsePublicKey(f *testing.F) {
+	key, _ := rsa.GenerateKey(rand.Reader, 1024)
+	pkix, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	f.Add(pkix)
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix}))
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&key.PublicKey)}))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := parsePublicKey(b)
+		if (k == nil) != (err != nil) {
+			t.Fatalf("key %v with error %v", k, err)
+		}
+	})
+}
+
+func TestParsePublicKeyForms(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 1024)
+	pkix, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pkcs1 := x509.MarshalPKCS1PublicKey(&key.PublicKey)
+	for name, b := range map[string][]byte{
+		"PKIX DER":  pkix,
+		"PKIX PEM":  pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix}),
+		"PKCS1 DER": pkcs1,
+		"PKCS1 PEM": pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: pkcs1}),
+	} {
+		k, err := parsePublicKey(b)
+		if err != nil || !key.PublicKey.Equal(k) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := parsePublicKey(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pkix})); err == nil {
+		t.Error("a CERTIFICATE block was taken for a public key")
+	}
+}
