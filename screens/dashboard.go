@@ -34,7 +34,7 @@ func NewDashboard(w fyne.Window, svc DashboardService) fyne.CanvasObject {
 	return newDashboardScreen(w, svc).content
 }
 
-var dashColumns = columns{3, 3, 1.3, 1.3, 1.3}
+var dashColumns = columns{4.2, 2.8, 1.2, 1.2, 1}
 
 func newDashboardScreen(w fyne.Window, svc DashboardService) *dashboardScreen {
 	s := &dashboardScreen{w: w, svc: svc, body: container.NewVBox(widget.NewLabel(lang.L("dashboard.loading")))}
@@ -86,7 +86,7 @@ func (s *dashboardScreen) show(ds []trial.Dashboard) {
 func trialCard(d trial.Dashboard) fyne.CanvasObject {
 	title := fmt.Sprintf("%s — %s", d.Trial.Name, kindName(d.Trial.Kind))
 	if d.Trial.Kind == trial.KindLoan {
-		title += " " + lang.L("dashboard.loan_days", map[string]any{"N": d.Trial.LoanDays})
+		title += lang.L("dashboard.loan_days", map[string]any{"N": d.Trial.LoanDays})
 	}
 	header := container.New(dashColumns,
 		boldLabel(lang.L("dashboard.session")), boldLabel(lang.L("dashboard.enrolled_target")),

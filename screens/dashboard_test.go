@@ -23,7 +23,7 @@ func TestDashboardShowsEachTrialAgainstItsTargets(t *testing.T) {
 		t.Fatalf("%d trial cards, want the demo's 3", len(s.body.Objects))
 	}
 	card := s.body.Objects[0].(*widget.Card)
-	if card.Title != "インターネットバンキング 貸出実証 — 貸出試験 （貸出 14 日）" {
+	if card.Title != "インターネットバンキング 貸出実証 — 貸出試験（貸出 14 日）" {
 		t.Errorf("first card = %q", card.Title)
 	}
 	d, err := svc.Dashboard(context.Background(), 1)

@@ -42,7 +42,7 @@ func NewImport(w fyne.Window, svc ImportService) fyne.CanvasObject {
 
 func newImportScreen(w fyne.Window, svc ImportService) *importScreen {
 	s := &importScreen{w: w, svc: svc}
-	s.trialSel = widget.NewSelect([]string{lang.L("import.trial_from_session")}, nil)
+	s.trialSel = newSelect([]string{lang.L("import.trial_from_session")}, nil)
 	s.trialSel.SetSelectedIndex(0)
 	open := widget.NewButtonWithIcon(lang.L("import.choose"), theme.FolderOpenIcon(), s.chooseFile)
 	open.Importance = widget.HighImportance

@@ -7,9 +7,18 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 
 	"jpkipilot/trial"
 )
+
+// newSelect is widget.NewSelect with the placeholder in the UI language
+// (Fyne's own "(Select one)" is not translated).
+func newSelect(options []string, changed func(string)) *widget.Select {
+	s := widget.NewSelect(options, changed)
+	s.PlaceHolder = lang.L("(Select one)")
+	return s
+}
 
 // Display names of the trial's enumerations, looked up when called so the
 // language in force applies.

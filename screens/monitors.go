@@ -59,9 +59,9 @@ func newMonitorsScreen(w fyne.Window, svc MonitorService) *monitorsScreen {
 	s.query = widget.NewEntry()
 	s.query.SetPlaceHolder(lang.L("monitors.filter_placeholder"))
 	s.query.OnChanged = func(string) { s.applyFilter() }
-	s.status = widget.NewSelect(append([]string{lang.L("monitors.all_statuses")}, statusNames()...), func(string) { s.applyFilter() })
+	s.status = newSelect(append([]string{lang.L("monitors.all_statuses")}, statusNames()...), func(string) { s.applyFilter() })
 	s.status.SetSelectedIndex(0)
-	s.trialF = widget.NewSelect([]string{lang.L("monitors.all_trials")}, func(string) { s.applyFilter() })
+	s.trialF = newSelect([]string{lang.L("monitors.all_trials")}, func(string) { s.applyFilter() })
 	s.trialF.SetSelectedIndex(0)
 	s.count = widget.NewLabel("")
 	s.list = widget.NewList(
@@ -88,7 +88,7 @@ func newMonitorsScreen(w fyne.Window, svc MonitorService) *monitorsScreen {
 	return s
 }
 
-var monitorColumns = columns{1, 1.6, 1.6, 1.3, 1.1, 1.3}
+var monitorColumns = columns{1, 1.5, 1.6, 1.1, 1.7, 1.1}
 
 func newMonitorRow() fyne.CanvasObject {
 	cells := make([]fyne.CanvasObject, 6)
@@ -115,7 +115,7 @@ func (s *monitorsScreen) fillRow(m *trial.Monitor, o fyne.CanvasObject) {
 	set(3, session, widget.MediumImportance)
 	if m.Status == trial.StatusWithdrawn {
 		// Withdrawal erased the personal fields: say so instead of blanks.
-		set(1, lang.L("monitors.erased"), widget.LowImportance)
+		set(1, lang.L("monitors.erased"), widget.LowImportance) // the name and kana were erased
 		set(2, "", widget.LowImportance)
 		when := ""
 		if m.WithdrawnAt != nil {
@@ -235,22 +235,22 @@ func newMonitorForm(s *monitorsScreen) *monitorForm {
 	f.banner = widget.NewLabel("")
 	f.banner.Wrapping = fyne.TextWrapWord
 	f.banner.Importance = widget.DangerImportance
-	f.trial = widget.NewSelect(nil, func(string) { f.fillSessions() })
-	f.session = widget.NewSelect(nil, nil)
+	f.trial = newSelect(nil, func(string) { f.fillSessions() })
+	f.session = newSelect(nil, nil)
 	f.name, f.kana, f.contact, f.comp = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	f.kana.SetPlaceHolder("ヤマダ タロウ")
-	f.comp.SetPlaceHolder("M-0001")
-	f.age = widget.NewSelect(trial.AgeBands, nil)
+	f.kana.SetPlaceHolder(lang.L("monitors.kana_placeholder"))
+	f.comp.SetPlaceHolder(lang.L("monitors.companion_placeholder"))
+	f.age = newSelect(trial.AgeBands, nil)
 	var active []string
 	for _, st := range trial.Statuses {
 		if st != trial.StatusWithdrawn {
 			active = append(active, statusName(st))
 		}
 	}
-	f.status = widget.NewSelect(active, nil)
+	f.status = newSelect(active, nil)
 	f.cVer, f.cDate, f.cStaff = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	f.cVer.SetPlaceHolder("v1.0")
-	f.cDate.SetPlaceHolder("2017-01-20")
+	f.cVer.SetPlaceHolder(lang.L("monitors.version_placeholder"))
+	f.cDate.SetPlaceHolder(lang.L("monitors.date_placeholder"))
 	item := func(field string, w fyne.CanvasObject) *widget.FormItem {
 		return widget.NewFormItem(fieldName(field), w)
 	}

@@ -149,7 +149,7 @@ func TestWithdrawAsksThenErasesAndMarks(t *testing.T) {
 	row := newMonitorRow()
 	s.fillRow(s.index.At(s.shown[0]), row)
 	cells := row.(*fyne.Container).Objects
-	if got := cells[1].(*widget.Label).Text; got != "（個人情報は消去済み）" {
+	if got := cells[1].(*widget.Label).Text; got != "（消去済み）" {
 		t.Errorf("name cell of the withdrawn row = %q", got)
 	}
 	if got := cells[4].(*widget.Label); !strings.HasPrefix(got.Text, "辞退 2017-01-20") || got.Importance != widget.DangerImportance {

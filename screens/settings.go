@@ -62,7 +62,7 @@ func newSettingsScreen(w fyne.Window, deps SettingsDeps) *settingsScreen {
 	for i, l := range Languages {
 		names[i] = languageName(l)
 	}
-	s.language = widget.NewSelect(names, nil)
+	s.language = newSelect(names, nil)
 	s.dsn = widget.NewEntry()
 	s.dsn.SetPlaceHolder(lang.L("settings.dsn_placeholder"))
 	s.dsn.SetText(deps.Prefs.String(PrefStoreDSN))

@@ -67,7 +67,7 @@ func newTrialsScreen(w fyne.Window, svc TrialService) *trialsScreen {
 	})
 
 	s.name = widget.NewEntry()
-	s.kind = widget.NewSelect(kindNames(), func(string) { s.kindChanged() })
+	s.kind = newSelect(kindNames(), func(string) { s.kindChanged() })
 	s.loanDays = widget.NewEntry()
 	s.notes = widget.NewMultiLineEntry()
 	s.notes.SetMinRowsVisible(2)
@@ -221,7 +221,7 @@ func (s *trialsScreen) editSession(se trial.Session) {
 	}
 	code := widget.NewEntry()
 	code.SetText(se.Code)
-	step := widget.NewSelect(stepNames(), nil)
+	step := newSelect(stepNames(), nil)
 	if se.Step != trial.StepNone {
 		step.SetSelected(stepName(se.Step))
 	}
@@ -229,7 +229,7 @@ func (s *trialsScreen) editSession(se trial.Session) {
 		step.Disable()
 	}
 	date := widget.NewEntry()
-	date.SetPlaceHolder("2017-01-20")
+	date.SetPlaceHolder(lang.L("monitors.date_placeholder"))
 	date.SetText(se.StartsOn)
 	venue := widget.NewEntry()
 	venue.SetText(se.Venue)
