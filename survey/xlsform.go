@@ -12,7 +12,14 @@ import (
 
 // ReadXLSForm reads and validates an XLSForm workbook. An invalid form
 // returns FormErrors naming sheet, row and column of every problem found.
-func ReadXLSForm(r io.Reader) (*Form, error) {
+func ReadXLSForm(r io.Reader) (f *Form, err error) {
+	// A damaged workbook must be refused, not crash the kiosk: excelize is
+	// not hardened against every malformed part.
+	defer func() {
+		if p := recover(); p != nil {
+			f, err = nil, fmt.Errorf("the workbook could not be read: %v", p)
+		}
+	}()
 	x, err := excelize.OpenReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("not an .xlsx workbook: %w", err)
@@ -32,7 +39,7 @@ func ReadXLSForm(r io.Reader) (*Form, error) {
 		sheets[key], names[key] = rows, name
 	}
 	rd := &formReader{sheets: sheets, names: names}
-	f := rd.read()
+	f = rd.read()
 	if len(rd.errs) > 0 {
 		return nil, rd.errs
 	}
