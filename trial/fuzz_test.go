@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // FuzzReadCSV drives the import parser (decoding, CSV, header mapping, row
@@ -71,5 +73,36 @@ func FuzzReadCSV(f *testing.F) {
 				}
 			}
 		}
+	})
+}
+
+// FuzzReadXLSX feeds arbitrary bytes (seeded with real workbooks) to the
+// XLSX reader: it must return a table or an error, never panic, and number
+// rows as Excel does.
+func FuzzReadXLSX(f *testing.F) {
+	x := excelize.NewFile()
+	_ = x.SetSheetRow("Sheet1", "A1", &[]any{"氏名", "フリガナ", "セッション", "同意日"})
+	_ = x.SetSheetRow("Sheet1", "A2", &[]any{"山田 太郎", "やまだ たろう", "S-1", 42773})
+	_ = x.SetSheetRow("Sheet1", "A4", &[]any{"", "ア", "S-1", "x"})
+	var buf bytes.Buffer
+	if err := x.Write(&buf); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte("PK\x03\x04"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tb, err := ReadXLSX(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		last := 1
+		for _, r := range tb.Rows {
+			if r.Row <= last {
+				t.Fatalf("row numbers not increasing: %d after %d", r.Row, last)
+			}
+			last = r.Row
+		}
+		parseTable(tb, true)
 	})
 }

@@ -161,6 +161,19 @@ func TestImportXLSX(t *testing.T) {
 		if m := ms["山田 次郎"]; m.CompanionOf == nil || *m.CompanionOf != taro.ID {
 			t.Errorf("山田 次郎 (companion of row 2) = %+v", m)
 		}
+		// Problems carry the row number Excel shows, blank rows counted.
+		bad := xlsxFile(t, [][]any{
+			{"氏名", "フリガナ", "セッション"},
+			{"田中 誠", "タナカ マコト", "FIELD-APPLY"},
+			{},
+			{},
+			{"田中 彩", "Tanaka Aya", "FIELD-APPLY"},
+		})
+		_, err = f.s.ImportFile(ctx, bad, trial.ImportOptions{})
+		var ie *trial.ImportError
+		if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Row != 5 || ie.Problems[0].Field != "kana" {
+			t.Fatalf("bad xlsx: %v", err)
+		}
 	})
 }
 
@@ -415,6 +428,47 @@ func TestBusyDatabase(t *testing.T) {
 	if name, _, _, at := rawPersonal(t, b, m.ID); name != "山田 太郎" || at != nil {
 		t.Errorf("half-withdrawn: name %q withdrawn_at %v", name, at)
 	}
+}
+
+// Two laptops enrolling at once on one PostgreSQL database (or two
+// goroutines on SQLite's single connection) never get the same id.
+func TestConcurrentEnrolGetsDistinctIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		const workers, each = 4, 10
+		ids := make(chan string, workers*each)
+		errs := make(chan error, workers)
+		for w := range workers {
+			go func() {
+				for i := range each {
+					m, err := f.s.Enrol(context.Background(), trial.Monitor{TrialID: f.venue.ID,
+						Name: fmt.Sprintf("並行 %d-%d", w, i), Kana: "ヘイコウ"})
+					if err != nil {
+						errs <- err
+						return
+					}
+					ids <- m.ID
+				}
+				errs <- nil
+			}()
+		}
+		for range workers {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(ids)
+		seen := map[string]bool{}
+		for id := range ids {
+			if seen[id] {
+				t.Fatalf("id %s given twice", id)
+			}
+			seen[id] = true
+		}
+		if len(seen) != workers*each || !seen["M-0040"] {
+			t.Fatalf("%d ids, M-0040 given: %v", len(seen), seen["M-0040"])
+		}
+	})
 }
 
 func TestImportFileErrorsNameTheFile(t *testing.T) {

@@ -78,8 +78,28 @@ func checkRefs(ctx context.Context, tx *sqlx.Tx, m *Monitor) error {
 	return es.err()
 }
 
+// checkDuplicate refuses a second enrolment of one person in a trial: the
+// same name, kana and contact (folded as SearchKey does) as a monitor who
+// has not withdrawn.
+func checkDuplicate(ctx context.Context, tx *sqlx.Tx, m *Monitor) error {
+	var rows []Monitor
+	err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+monitorCols+
+		" FROM monitors WHERE trial_id = ? AND kana = ? AND status <> 'withdrawn'"), m.TrialID, m.Kana)
+	if err != nil {
+		return err
+	}
+	key := dupKey(m.TrialID, m.Name, m.Kana, m.Contact)
+	for _, o := range rows {
+		if o.ID != m.ID && dupKey(o.TrialID, o.Name, o.Kana, o.Contact) == key {
+			return FieldErrors{{Field: "name", Reason: fmt.Sprintf("duplicate of existing monitor %s (same name, kana and contact)", o.ID)}}
+		}
+	}
+	return nil
+}
+
 // Enrol validates m and saves it as a new monitor with the next
-// pseudonymous id, allocated in the same transaction. An empty Status
+// pseudonymous id, allocated in the same transaction. The same person
+// (name, kana, contact) cannot be enrolled twice in a trial. An empty Status
 // becomes StatusEnrolled; enrolling straight into StatusWithdrawn is refused.
 func (s *Service) Enrol(ctx context.Context, m Monitor) (Monitor, error) {
 	if m.Status == "" {
@@ -98,6 +118,9 @@ func (s *Service) Enrol(ctx context.Context, m Monitor) (Monitor, error) {
 	m.WithdrawnAt = nil
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		if err := checkRefs(ctx, tx, &m); err != nil {
+			return err
+		}
+		if err := checkDuplicate(ctx, tx, &m); err != nil {
 			return err
 		}
 		n, err := allocateIDs(ctx, tx, 1)

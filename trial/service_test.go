@@ -3,6 +3,7 @@ package trial_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,6 +172,11 @@ func TestEnrolAllocatesIDsThatAreNeverReused(t *testing.T) {
 		// A rejected enrolment takes no id either way, a deleted one is not reused.
 		if _, err := f.s.Enrol(ctx, trial.Monitor{TrialID: f.venue.ID, Name: "x", Kana: "Latin"}); !fieldsOf(t, err).Has("kana") {
 			t.Fatalf("latin kana: %v", err)
+		}
+		sid := f.v1.ID
+		_, err := f.s.Enrol(ctx, trial.Monitor{TrialID: f.venue.ID, SessionID: &sid, Name: "山田　太郎", Kana: "ﾔﾏﾀﾞ ﾀﾛｳ", Contact: "山田 太郎@example.jp"})
+		if fe := fieldsOf(t, err); !fe.Has("name") || !strings.Contains(fe.Error(), "M-0001") {
+			t.Fatalf("second enrolment of one person: %v", err)
 		}
 		d := f.enrol(t, "高橋 誠", "タカハシ マコト", f.v2)
 		if d.ID != "M-0004" {

@@ -128,7 +128,13 @@ func (t *Table) add(row int, cells []string) {
 
 // ReadXLSX reads the sheet named "monitors" (or "モニター"), else the first
 // sheet, of an XLSX workbook. Dates typed as Excel dates are understood.
-func ReadXLSX(r io.Reader) (*Table, error) {
+func ReadXLSX(r io.Reader) (t *Table, err error) {
+	// A malformed workbook must not take the application down with it.
+	defer func() {
+		if p := recover(); p != nil {
+			t, err = nil, fmt.Errorf("not a readable XLSX workbook (%v)", p)
+		}
+	}()
 	f, err := excelize.OpenReader(io.LimitReader(r, MaxImportBytes), excelize.Options{RawCellValue: true})
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook: %w", err)
@@ -152,7 +158,7 @@ func ReadXLSX(r io.Reader) (*Table, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("sheet %q is empty: no header row", sheet)
 	}
-	t := &Table{Header: rows[0], Encoding: "XLSX", serialDates: true}
+	t = &Table{Header: rows[0], Encoding: "XLSX", serialDates: true}
 	for i, cells := range rows[1:] {
 		t.add(i+2, cells)
 	}
