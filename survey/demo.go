@@ -16,7 +16,8 @@ import (
 )
 
 // SeedDemo answers the bundled questionnaires for every demo monitor in the
-// store (withdrawn monitors excluded), so that results, charts and the export
+// store who has attended (enrolled-only and withdrawn monitors are left
+// out), so that results, charts and the export
 // can be seen at once: field-trial monitors answer their step's form, loan
 // monitors the lent-phone and bank-login forms, venue monitors the bank-login
 // form, and everyone the overall form. The answers follow the seed's findings
@@ -49,7 +50,7 @@ func SeedDemo(ctx context.Context, db *store.DB) (int, error) {
 	}
 	if err := db.SelectContext(ctx, &monitors, `SELECT m.id, m.trial_id, m.session_id, t.kind, s.step, s.starts_on
 		FROM monitors m JOIN trials t ON t.id = m.trial_id LEFT JOIN sessions s ON s.id = m.session_id
-		WHERE m.status <> 'withdrawn' ORDER BY m.id`); err != nil {
+		WHERE m.status IN ('attended', 'completed') ORDER BY m.id`); err != nil {
 		return 0, fmt.Errorf("survey: demo: %w", store.MapErr(err))
 	}
 	var have []struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"jpkipilot/survey"
+	"jpkipilot/trial"
 	"jpkipilot/trial/store"
 	"jpkipilot/trial/store/storetest"
 )
@@ -32,8 +33,8 @@ func seeded(t *testing.T, db *store.DB) (*survey.Service, fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 18 { // 9 monitors (one withdrew) × (their step's form + overall)
-		t.Fatalf("SeedDemo created %d responses, want 18", n)
+	if n != 16 { // 8 attended monitors (one withdrew, one not yet came) × (their step's form + overall)
+		t.Fatalf("SeedDemo created %d responses, want 16", n)
 	}
 	if again, err := survey.SeedDemo(context.Background(), db); err != nil || again != 0 {
 		t.Fatalf("second SeedDemo: %d, %v", again, err)
@@ -136,8 +137,8 @@ func TestExportWorkbook(t *testing.T) {
 			t.Fatal(err)
 		}
 		labels, _ := x.GetRows("Data_Labels")
-		if len(data) != 20 || len(labels) != 20 { // header + 19 responses
-			t.Fatalf("Data has %d rows, Data_Labels %d; want 20", len(data), len(labels))
+		if len(data) != 18 || len(labels) != 18 { // header + 17 responses
+			t.Fatalf("Data has %d rows, Data_Labels %d; want 18", len(data), len(labels))
 		}
 		hdr := data[0]
 		for i, h := range []string{"response_id", "form_id", "form_version", "monitor_id", "trial_id", "session_id", "step", "mode", "started_at", "completed_at"} {
@@ -467,5 +468,82 @@ func TestTallyScaleStatistics(t *testing.T) {
 	st := tl.Stage("entry", "convenience")
 	if st == nil || st.N != 4 || st.Counts != [5]int{1, 0, 0, 1, 2} || st.Top2 != 75 {
 		t.Fatalf("entry × convenience %+v", st)
+	}
+}
+
+// On the trial service's own demo data, every attended monitor gets the
+// forms of their trial, and every seeded answer is one the kiosk would
+// have accepted.
+func TestSeedDemoOnTrialDemo(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	if _, err := trial.New(db).SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, err := survey.SeedDemo(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int
+	if err := db.GetContext(ctx, &want, `SELECT COALESCE(SUM(CASE t.kind WHEN 'loan' THEN 3 ELSE 2 END), 0)
+		FROM monitors m JOIN trials t ON t.id = m.trial_id WHERE m.status IN ('attended', 'completed')`); err != nil {
+		t.Fatal(err)
+	}
+	if n != want || n == 0 {
+		t.Fatalf("SeedDemo created %d responses, want %d", n, want)
+	}
+	var withdrawn int
+	if err := db.GetContext(ctx, &withdrawn, `SELECT COUNT(*) FROM survey_responses r JOIN monitors m ON m.id = r.monitor_id
+		WHERE m.status IN ('withdrawn', 'enrolled')`); err != nil || withdrawn != 0 {
+		t.Fatalf("%d responses for withdrawn or absent monitors (%v)", withdrawn, err)
+	}
+	svc := survey.New(db)
+	var ids []int64
+	if err := db.SelectContext(ctx, &ids, `SELECT id FROM survey_responses`); err != nil {
+		t.Fatal(err)
+	}
+	completed := 0
+	for _, id := range ids {
+		r, err := svc.Response(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := svc.Form(ctx, r.FormRef)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range r.Answers {
+			q := f.Question(name)
+			if q == nil {
+				t.Fatalf("response %d answers unknown %s", id, name)
+			}
+			if c, err := survey.Canonical(q, v); err != nil || c != v {
+				t.Fatalf("response %d %s = %q: %v", id, name, v, err)
+			}
+			if !f.Relevant(q, r.Answers) {
+				t.Fatalf("response %d answers hidden question %s", id, name)
+			}
+		}
+		if r.CompletedAt != nil {
+			completed++
+			if m := survey.MissingRequired(f, r.Answers); len(m) > 0 {
+				t.Fatalf("completed response %d lacks %v", id, m)
+			}
+		}
+	}
+	if completed == len(ids) || completed < len(ids)*3/4 {
+		t.Fatalf("%d of %d completed; want most, not all (the kiosk leaves some unfinished)", completed, len(ids))
+	}
+	tl, err := svc.Tally(ctx, survey.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stage := range []string{"application", "purchase", "entry", "bank_login", "lent_phone", "overall"} {
+		if tl.Stage(stage, "convenience") == nil || tl.Stage(stage, "willingness") == nil {
+			t.Errorf("no convenience/willingness summary for %s", stage)
+		}
+	}
+	if again, err := survey.SeedDemo(ctx, db); err != nil || again != 0 {
+		t.Fatalf("second run: %d, %v", again, err)
 	}
 }
