@@ -241,13 +241,7 @@ func newMonitorForm(s *monitorsScreen) *monitorForm {
 	f.kana.SetPlaceHolder(lang.L("monitors.kana_placeholder"))
 	f.comp.SetPlaceHolder(lang.L("monitors.companion_placeholder"))
 	f.age = newSelect(trial.AgeBands, nil)
-	var active []string
-	for _, st := range trial.Statuses {
-		if st != trial.StatusWithdrawn {
-			active = append(active, statusName(st))
-		}
-	}
-	f.status = newSelect(active, nil)
+	f.status = newSelect(nil, nil)
 	f.cVer, f.cDate, f.cStaff = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.cVer.SetPlaceHolder(lang.L("monitors.version_placeholder"))
 	f.cDate.SetPlaceHolder(lang.L("monitors.date_placeholder"))
@@ -334,8 +328,17 @@ func (f *monitorForm) edit(m trial.Monitor) {
 	if m.CompanionOf != nil {
 		f.comp.SetText(*m.CompanionOf)
 	}
+	// Withdrawal is final and has its own button: the select offers the
+	// other statuses, and shows a withdrawn monitor as withdrawn.
+	withdrawn := m.Status == trial.StatusWithdrawn
+	f.status.Options = nil
+	for _, st := range trial.Statuses {
+		if (st == trial.StatusWithdrawn) == withdrawn {
+			f.status.Options = append(f.status.Options, statusName(st))
+		}
+	}
 	st := m.Status
-	if st == "" || st == trial.StatusWithdrawn {
+	if st == "" {
 		st = trial.StatusEnrolled
 	}
 	f.status.SetSelected(statusName(st))
@@ -344,7 +347,6 @@ func (f *monitorForm) edit(m trial.Monitor) {
 	f.cStaff.SetText(m.Consent.Staff)
 
 	editable := []fyne.Disableable{f.session, f.name, f.kana, f.age, f.contact, f.comp, f.status, f.cVer, f.cDate, f.cStaff, f.save}
-	withdrawn := m.Status == trial.StatusWithdrawn
 	for _, w := range editable {
 		if withdrawn {
 			w.Disable()

@@ -2,6 +2,10 @@ package screens
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -10,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"jpkipilot/trial"
+	"jpkipilot/trial/store"
 )
 
 // PrefStoreDSN is the Fyne preference holding the store this laptop opens
@@ -130,7 +135,13 @@ func (s *settingsScreen) load() {
 
 // testConnection runs store.Test off the UI goroutine.
 func (s *settingsScreen) testConnection() {
-	dsn := s.dsn.Text
+	dsn := strings.TrimSpace(s.dsn.Text)
+	if missing := missingSQLiteFile(dsn); missing != "" {
+		// store.Test would create it: say so instead of leaving stray files
+		// behind a mistyped path.
+		s.result.SetText(lang.L("settings.test_no_file", map[string]any{"Path": missing}))
+		return
+	}
 	s.testBtn.Disable()
 	s.result.SetText(lang.L("settings.testing"))
 	Run(context.Background(), func(ctx context.Context) (string, error) {
@@ -143,6 +154,26 @@ func (s *settingsScreen) testConnection() {
 		}
 		s.result.SetText(lang.L("settings.test_ok", map[string]any{"Found": found}))
 	})
+}
+
+// missingSQLiteFile returns the path of the SQLite file dsn names when that
+// file does not exist yet, else "".
+func missingSQLiteFile(dsn string) string {
+	if store.IsPostgresDSN(dsn) {
+		return ""
+	}
+	path := dsn
+	if path == "" {
+		p, err := store.DefaultPath()
+		if err != nil {
+			return ""
+		}
+		path = p
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return path
+	}
+	return ""
 }
 
 func (s *settingsScreen) selectedLanguage() string {

@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,11 +29,26 @@ func TestSettingsConnectionTest(t *testing.T) {
 	s, w := newSettings(t, newService(t))
 	test.AssertRendersToMarkup(t, "settings.xml", w.Canvas())
 
+	// A path with no database yet is reported, not created.
 	good := filepath.Join(t.TempDir(), "other.db")
 	s.dsn.SetText(good)
 	test.Tap(s.testBtn)
 	waitIdle()
-	if !strings.HasPrefix(s.result.Text, "接続できました: sqlite "+good) {
+	if !strings.Contains(s.result.Text, good+" にはまだデータベースがありません") {
+		t.Errorf("test of a missing SQLite file: %q", s.result.Text)
+	}
+	if _, err := os.Stat(good); err == nil {
+		t.Fatal("the connection test created the SQLite file")
+	}
+
+	db, err := store.Open(context.Background(), good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	test.Tap(s.testBtn)
+	waitIdle()
+	if !strings.HasPrefix(s.result.Text, "接続できました: sqlite "+good+" (schema version ") {
 		t.Errorf("test of a SQLite file: %q", s.result.Text)
 	}
 	if s.testBtn.Disabled() {
