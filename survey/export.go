@@ -403,6 +403,7 @@ func (e *exporter) writeReadme(now time.Time, trialName string, responses int) e
 		{"Form versions / 調査票の版", "", "", ""},
 		{"form_id", "version", "title", "responses"},
 	}
+	formsHeader := len(rows)
 	for _, fr := range e.l.forms {
 		rows = append(rows, []any{fr.info.ID, fr.info.Version, fr.info.Title, fr.n})
 	}
@@ -412,7 +413,7 @@ func (e *exporter) writeReadme(now time.Time, trialName string, responses int) e
 	if err := e.x.SetCellStyle(SheetReadme, "A1", "A1", e.styleHeader); err != nil {
 		return err
 	}
-	if err := e.boldRow(SheetReadme, 22, 4); err != nil {
+	if err := e.boldRow(SheetReadme, formsHeader, 4); err != nil {
 		return err
 	}
 	if err := e.x.SetColWidth(SheetReadme, "A", "A", 34); err != nil {

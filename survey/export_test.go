@@ -547,3 +547,20 @@ func TestSeedDemoOnTrialDemo(t *testing.T) {
 		t.Fatalf("second run: %d, %v", again, err)
 	}
 }
+
+// An empty store still gives a complete workbook that says so.
+func TestExportEmpty(t *testing.T) {
+	db := storetest.SQLite(t)
+	_, x := export(t, survey.New(db), survey.ExportOptions{})
+	if got := len(x.GetSheetList()); got != 7 {
+		t.Fatalf("%d sheets", got)
+	}
+	data, _ := x.GetRows("Data")
+	if len(data) != 1 || data[0][0] != "response_id" {
+		t.Fatalf("Data = %v", data)
+	}
+	charts, _ := x.GetRows("Charts")
+	if !containsRow(charts, "No 1–5 scale answers") {
+		t.Fatalf("Charts = %v", charts)
+	}
+}
