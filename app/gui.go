@@ -56,7 +56,7 @@ func runGUI(ctx context.Context, opts Options) error {
 	w.SetMaster()
 	w.Resize(fyne.NewSize(1280, 800))
 	if os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1" {
-		w.SetContent(firstFrameProbe(a, widget.NewLabel(lang.L("app.title"))))
+		w.SetContent(firstFrameProbe(widget.NewLabel(lang.L("app.title")), db.Close))
 	}
 
 	pending, err := db.Pending(ctx)
@@ -112,7 +112,7 @@ func (g *gui) showMain() {
 	})
 	content := shell.Object()
 	if os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1" {
-		w.SetContent(firstFrameProbe(g.app, content))
+		w.SetContent(firstFrameProbe(content, g.db.Close))
 		return
 	}
 	w.SetContent(content)
