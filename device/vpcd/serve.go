@@ -103,7 +103,7 @@ func (b *Bridge) session(ctx context.Context, conn net.Conn) error {
 			conn.Close()
 		}
 	}()
-	err := b.answer(conn)
+	err := b.answer(ackingConn{conn})
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -148,4 +148,14 @@ func (b *Bridge) answer(rw io.ReadWriter) error {
 			return err
 		}
 	}
+}
+
+// ackingConn re-arms TCP quick ACKs after every read (Linux clears the
+// flag by itself), so vpcd's second send of a frame is not held back.
+type ackingConn struct{ net.Conn }
+
+func (c ackingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	quickAck(c.Conn)
+	return n, err
 }
