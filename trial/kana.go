@@ -69,6 +69,21 @@ func NormalizeKana(s string) (string, error) {
 // hiragana → katakana, lower case, spaces removed. "ﾔﾏﾀﾞ ﾀﾛｳ", "やまだたろう"
 // and "ヤマダ　タロウ" share one key, as do "M-0012" and "ｍ－００１２".
 func SearchKey(s string) string {
+	if isASCII(s) {
+		var b strings.Builder
+		b.Grow(len(s))
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c == ' ' || c >= '\t' && c <= '\r':
+				continue
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+		return b.String()
+	}
 	s = fold(s)
 	var b strings.Builder
 	b.Grow(len(s))

@@ -102,7 +102,7 @@ func KnownAgeBand(b string) bool {
 	return false
 }
 
-// Validate checks a trial before it is saved.
+// Validate checks a trial before it is saved (it trims the name first).
 func (t *Trial) Validate() error {
 	var es FieldErrors
 	t.Name = strings.TrimSpace(t.Name)
@@ -134,7 +134,7 @@ func ValidDate(s string) bool {
 }
 
 // Validate checks a session against its trial's kind: field-trial sessions
-// name their step, other sessions have none.
+// name their step, other sessions have none. It trims the code and venue.
 func (s *Session) Validate(kind Kind) error {
 	var es FieldErrors
 	s.Code = strings.TrimSpace(s.Code)
