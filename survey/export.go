@@ -87,41 +87,53 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 	if lang != "en" {
 		lang = "ja"
 	}
-	l, total, err := s.prepare(ctx, opt.Filter)
-	if err != nil {
-		return err
-	}
 	trialName := ""
 	if opt.TrialID != nil {
 		if err := s.DB.GetContext(ctx, &trialName, s.DB.Rebind(`SELECT name FROM trials WHERE id = ?`), *opt.TrialID); err != nil {
 			return fmt.Errorf("survey: trial %d: %w", *opt.TrialID, store.MapErr(err))
 		}
 	}
-	e := &exporter{opt: opt, lang: lang, x: excelize.NewFile(), l: l}
-	defer e.x.Close()
-	if err := e.setup(); err != nil {
-		return fmt.Errorf("survey: export: %w", err)
-	}
-	t := newTallier(l)
-	done := 0
-	if progress != nil {
-		progress(0, total)
-	}
-	err = s.scan(ctx, opt.Filter, l, opt.Identified, func(r *scanRow) error {
-		t.add(r)
-		if err := e.writeResponse(r); err != nil {
+	var (
+		e       *exporter
+		tallies *Tallies
+	)
+	err := s.snapshot(ctx, func(rd reader) error {
+		l, total, err := s.prepare(ctx, rd, opt.Filter)
+		if err != nil {
 			return err
 		}
-		done++
-		if progress != nil && (done%500 == 0 || done == total) {
-			progress(done, total)
+		e = &exporter{opt: opt, lang: lang, x: excelize.NewFile(), l: l}
+		if err := e.setup(); err != nil {
+			return fmt.Errorf("survey: export: %w", err)
 		}
+		t := newTallier(l)
+		done := 0
+		if progress != nil {
+			progress(0, total)
+		}
+		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, func(r *scanRow) error {
+			t.add(r)
+			if err := e.writeResponse(r); err != nil {
+				return err
+			}
+			done++
+			if progress != nil && (done%500 == 0 || done == total) {
+				progress(done, total)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		tallies = t.finish()
 		return nil
 	})
+	if e != nil {
+		defer e.x.Close()
+	}
 	if err != nil {
 		return err
 	}
-	tallies := t.finish()
 	for _, sw := range []*excelize.StreamWriter{e.data, e.labels, e.free} {
 		if err := sw.Flush(); err != nil {
 			return fmt.Errorf("survey: export: %w", err)

@@ -564,3 +564,49 @@ func TestExportEmpty(t *testing.T) {
 		t.Fatalf("Charts = %v", charts)
 	}
 }
+
+// On a shared PostgreSQL, answers saved by another laptop while an export
+// runs do not make its rows disagree with its counts: the export reads one
+// snapshot.
+func TestExportSnapshotOnPostgres(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	svc, _ := seeded(t, db)
+	info, err := svc.Latest(ctx, "overall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	var total int
+	err = svc.Export(ctx, &buf, survey.ExportOptions{}, func(done, tot int) {
+		if done != 0 {
+			return
+		}
+		total = tot
+		other := survey.New(db) // another laptop on the same database
+		r, err := other.Start(ctx, info.Ref, survey.Subject{MonitorID: "M-0002"})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if err := other.SaveAnswer(ctx, r.ID, "convenience", "5"); err != nil {
+			t.Error(err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	data, _ := x.GetRows("Data")
+	if len(data)-1 != total || total != 16 {
+		t.Fatalf("Data has %d responses, the export counted %d, want 16", len(data)-1, total)
+	}
+	tl, err := svc.Tally(ctx, survey.Filter{})
+	if err != nil || tl.Responses != 17 {
+		t.Fatalf("after the export the store has %v responses (%v), want 17", tl.Responses, err)
+	}
+}

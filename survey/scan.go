@@ -263,9 +263,34 @@ type scanRow struct {
 
 func (r *scanRow) stage() string { return stageOf(r.Step, r.Ref.info.ID) }
 
+// reader is what the scan reads with: the store, or a read-only snapshot
+// transaction on PostgreSQL.
+type reader interface {
+	Rebind(string) string
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// snapshot runs fn on one consistent view of the responses. On PostgreSQL,
+// where other laptops save answers during an export, that is a read-only
+// repeatable-read transaction, so that counts, rows and answers agree. On
+// SQLite the store itself (a transaction there takes the write lock and
+// would hold up the kiosk); its scan tolerates rows added meanwhile.
+func (s *Service) snapshot(ctx context.Context, fn func(rd reader) error) error {
+	if s.DB.Dialect != store.Postgres {
+		return fn(s.DB)
+	}
+	tx, err := s.DB.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("survey: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
 // prepare loads the form versions used by the filtered responses and
 // counts the responses.
-func (s *Service) prepare(ctx context.Context, f Filter) (*layout, int, error) {
+func (s *Service) prepare(ctx context.Context, rd reader, f Filter) (*layout, int, error) {
 	where, args := f.where()
 	var rows []struct {
 		Ref int64 `db:"form_ref"`
@@ -273,7 +298,7 @@ func (s *Service) prepare(ctx context.Context, f Filter) (*layout, int, error) {
 	}
 	q := `SELECT r.form_ref, COUNT(*) AS n FROM survey_responses r
 		JOIN survey_forms fm ON fm.id = r.form_ref JOIN monitors m ON m.id = r.monitor_id` + where + ` GROUP BY r.form_ref`
-	if err := s.DB.SelectContext(ctx, &rows, s.DB.Rebind(q), args...); err != nil {
+	if err := rd.SelectContext(ctx, &rows, rd.Rebind(q), args...); err != nil {
 		return nil, 0, fmt.Errorf("survey: %w", store.MapErr(err))
 	}
 	var refs []*formRef
@@ -297,14 +322,14 @@ func (s *Service) prepare(ctx context.Context, f Filter) (*layout, int, error) {
 // It reads the responses, then streams their answers in response order (two
 // queries one after the other: SQLite has one connection, and the answer
 // rows need not repeat the response's columns). fn must not use the store.
-func (s *Service) scan(ctx context.Context, f Filter, l *layout, identified bool, fn func(*scanRow) error) error {
+func (s *Service) scan(ctx context.Context, rd reader, f Filter, l *layout, identified bool, fn func(*scanRow) error) error {
 	where, args := f.where()
 	names := "'' AS name, '' AS kana"
 	if identified {
 		names = "m.name, m.kana"
 	}
 	from := ` FROM survey_responses r JOIN survey_forms fm ON fm.id = r.form_ref JOIN monitors m ON m.id = r.monitor_id`
-	rows, err := s.DB.QueryContext(ctx, s.DB.Rebind(`SELECT r.id, r.form_ref, r.monitor_id, r.trial_id, r.session_id, r.step, r.mode,
+	rows, err := rd.QueryContext(ctx, rd.Rebind(`SELECT r.id, r.form_ref, r.monitor_id, r.trial_id, r.session_id, r.step, r.mode,
 		r.started_at, r.completed_at, `+names+from+where+` ORDER BY r.id`), args...)
 	if err != nil {
 		return fmt.Errorf("survey: %w", store.MapErr(err))
@@ -327,7 +352,7 @@ func (s *Service) scan(ctx context.Context, f Filter, l *layout, identified bool
 		return fmt.Errorf("survey: %w", store.MapErr(err))
 	}
 
-	rows, err = s.DB.QueryContext(ctx, s.DB.Rebind(`SELECT a.response_id, a.question, a.value FROM survey_answers a
+	rows, err = rd.QueryContext(ctx, rd.Rebind(`SELECT a.response_id, a.question, a.value FROM survey_answers a
 		JOIN survey_responses r ON r.id = a.response_id JOIN survey_forms fm ON fm.id = r.form_ref JOIN monitors m ON m.id = r.monitor_id`+
 		where+` ORDER BY a.response_id`), args...)
 	if err != nil {

@@ -187,13 +187,18 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 // counts per choice, mean and median of numeric answers, top-2-box of 1–5
 // scales; and per stage × scale summaries.
 func (s *Service) Tally(ctx context.Context, f Filter) (*Tallies, error) {
-	l, _, err := s.prepare(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	t := newTallier(l)
-	if err := s.scan(ctx, f, l, false, func(r *scanRow) error { t.add(r); return nil }); err != nil {
-		return nil, err
-	}
-	return t.finish(), nil
+	var out *Tallies
+	err := s.snapshot(ctx, func(rd reader) error {
+		l, _, err := s.prepare(ctx, rd, f)
+		if err != nil {
+			return err
+		}
+		t := newTallier(l)
+		if err := s.scan(ctx, rd, f, l, false, func(r *scanRow) error { t.add(r); return nil }); err != nil {
+			return err
+		}
+		out = t.finish()
+		return nil
+	})
+	return out, err
 }
