@@ -133,15 +133,27 @@ func (s *Service) CreateSession(ctx context.Context, se Session) (Session, error
 	return se, nil
 }
 
+// validateSession checks a session against its trial, and that no other
+// session has its code in any letter case (imports match codes ignoring case).
 func validateSession(ctx context.Context, tx *sqlx.Tx, se *Session) error {
-	var kind Kind
-	if err := tx.GetContext(ctx, &kind, tx.Rebind("SELECT kind FROM trials WHERE id = ?"), se.TrialID); err != nil {
-		if store.IsBusy(err) {
-			return err
-		}
+	var kinds []Kind
+	if err := tx.SelectContext(ctx, &kinds, tx.Rebind("SELECT kind FROM trials WHERE id = ?"), se.TrialID); err != nil {
+		return err
+	}
+	if len(kinds) == 0 {
 		return FieldErrors{{Field: "trial", Reason: fmt.Sprintf("no trial %d", se.TrialID)}}
 	}
-	return se.Validate(kind)
+	if err := se.Validate(kinds[0]); err != nil {
+		return err
+	}
+	var taken []string
+	if err := tx.SelectContext(ctx, &taken, tx.Rebind("SELECT code FROM sessions WHERE UPPER(code) = UPPER(?) AND id <> ?"), se.Code, se.ID); err != nil {
+		return err
+	}
+	if len(taken) > 0 {
+		return FieldErrors{{Field: "code", Reason: fmt.Sprintf("session code %q is already taken (as %q)", se.Code, taken[0])}}
+	}
+	return nil
 }
 
 func codeTaken(err error, code string) error {

@@ -113,6 +113,10 @@ func TestSessionsRules(t *testing.T) {
 		if !fieldsOf(t, err).Has("code") {
 			t.Fatalf("duplicate code: %v", err)
 		}
+		_, err = f.s.CreateSession(ctx, trial.Session{TrialID: f.venue.ID, Code: "ｖｅｎｕｅ－１", StartsOn: "2017-03-11"})
+		if !fieldsOf(t, err).Has("code") {
+			t.Fatalf("code differing only in case and width: %v", err)
+		}
 		// A field session needs a step, a venue session must not have one.
 		if _, err := f.s.CreateSession(ctx, trial.Session{TrialID: f.field.ID, Code: "F-X", StartsOn: "2017-03-11"}); !fieldsOf(t, err).Has("step") {
 			t.Fatalf("field session without step: %v", err)

@@ -134,10 +134,11 @@ func ValidDate(s string) bool {
 }
 
 // Validate checks a session against its trial's kind: field-trial sessions
-// name their step, other sessions have none. It trims the code and venue.
+// name their step, other sessions have none. It trims the code (folding
+// full-width letters to ASCII) and the venue.
 func (s *Session) Validate(kind Kind) error {
 	var es FieldErrors
-	s.Code = strings.TrimSpace(s.Code)
+	s.Code = strings.TrimSpace(fold(s.Code))
 	s.Venue = strings.TrimSpace(s.Venue)
 	switch {
 	case s.Code == "":
