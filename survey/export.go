@@ -567,6 +567,7 @@ func chartVars(t *Tallies) []*Variable {
 func (e *exporter) writeCharts(t *Tallies) error {
 	const sheet = SheetCharts
 	row := 1
+	noVary := false
 	if len(t.Stages) == 0 {
 		return e.x.SetCellValue(sheet, "A1", "No 1–5 scale answers to chart. / グラフにする5段階評価の回答がありません。")
 	}
@@ -628,6 +629,9 @@ func (e *exporter) writeCharts(t *Tallies) error {
 			Legend:    excelize.ChartLegend{Position: "bottom"},
 			Dimension: excelize.ChartDimension{Width: 640, Height: 300},
 			PlotArea:  excelize.ChartPlotArea{ShowVal: true},
+			// One colour per answer, and the first step on top.
+			VaryColors: &noVary,
+			XAxis:      excelize.ChartAxis{ReverseOrder: true},
 		}
 		if err := e.x.AddChart(sheet, fmt.Sprintf("I%d", row), chart); err != nil {
 			return fmt.Errorf("survey: export chart %s: %w", v.Name, err)
