@@ -1,0 +1,86 @@
+//go:build cgo
+
+package cli
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"jpkipilot/device/pcsc"
+	"jpkipilot/device/vcard"
+	"jpkipilot/device/vpcd"
+)
+
+// TestReadersThroughPCSC lists the vpcd readers with a virtual My Number
+// card in one of them (JPKIPILOT_TEST_VPCD).
+func TestReadersThroughPCSC(t *testing.T) {
+	addr := os.Getenv("JPKIPILOT_TEST_VPCD")
+	if addr == "" {
+		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
+			t.Fatal("JPKIPILOT_TEST_VPCD is not set but JPKIPILOT_REQUIRE_SERVICES=1")
+		}
+		t.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with the vpcd driver")
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 35963 || n > 35964 {
+		t.Fatalf("JPKIPILOT_TEST_VPCD=%q: want 127.0.0.1:35963 or :35964", addr)
+	}
+	reader := "Virtual PCD 00 0" + strconv.Itoa(n-35963)
+	other := "Virtual PCD 00 0" + strconv.Itoa(1-(n-35963))
+	cfg, err := cardDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, err := vcard.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	bctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- vpcd.Serve(bctx, addr, vc) }()
+	defer func() {
+		stop()
+		<-served
+		pcsc.WaitForRemoval(ctx, reader)
+	}()
+	if _, err := pcsc.WaitForCard(ctx, reader); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "readers")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, re := range []string{
+		`(?m)^` + regexp.QuoteMeta(reader) + ` +present +My Number card \(JPKI\)$`,
+		`(?m)^` + regexp.QuoteMeta(other) + ` +absent +-$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("output does not match %s:\n%s", re, out)
+		}
+	}
+}
+
+// TestReadersWithoutPCSCD runs "readers" in a child process whose PC/SC
+// client looks for pcscd on a socket that does not exist.
+func TestReadersWithoutPCSCD(t *testing.T) {
+	if os.Getenv("JPKIPILOT_READERS_CHILD") == "1" {
+		os.Exit(Run(context.Background(), []string{"readers"}, strings.NewReader(""), os.Stdout, os.Stderr))
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReadersWithoutPCSCD$")
+	cmd.Env = append(os.Environ(), "JPKIPILOT_READERS_CHILD=1", "PCSCLITE_CSOCK_NAME="+t.TempDir()+"/no-pcscd.comm")
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "jpkipilot readers: pcscd is not running") {
+		t.Fatalf("exit %v:\n%s", err, out)
+	}
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+
+	"jpkipilot/device/vcard"
+	"jpkipilot/device/vpcd"
+)
+
+func init() {
+	register(&Command{
+		Name:    "vcard",
+		Usage:   "vcard --vpcd 127.0.0.1:35963 --profile mynumber|phone [--holder ID] [--auth-pin PIN --sign-pin PIN] [--once]",
+		Summary: "serve a demo virtual JPKI card into pcscd through vpcd until interrupted",
+		Run:     runVCard,
+	})
+}
+
+func runVCard(env *Env, args []string) error {
+	fs := flag.NewFlagSet("vcard", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("vpcd", "127.0.0.1:35963", "vpcd driver address (35963: Virtual PCD 00 00, 35964: 00 01)")
+	profileName := fs.String("profile", "mynumber", "mynumber or phone")
+	holder := fs.String("holder", "DEMO HOLDER", "holder name in the signature certificate, e.g. a monitor ID")
+	authPIN := fs.String("auth-pin", "", "auth PIN, 4 digits (default: the demo PIN from the README)")
+	signPIN := fs.String("sign-pin", "", "sign PIN, 6-16 of A-Z 0-9 (default: the demo PIN from the README)")
+	once := fs.Bool("once", false, "exit when pcscd closes the connection instead of reconnecting")
+	if err := fs.Parse(args); err != nil {
+		return Usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	profile, err := vcard.ParseProfile(*profileName)
+	if err != nil {
+		return Usagef("--profile %q: want mynumber or phone", *profileName)
+	}
+	if _, port, err := net.SplitHostPort(*addr); err != nil || port == "" {
+		return Usagef("--vpcd %q: want host:port, e.g. 127.0.0.1:35963", *addr)
+	}
+	if *holder == "" {
+		return Usagef("--holder is empty")
+	}
+	if *authPIN != "" && !vcard.ValidAuthPIN([]byte(*authPIN)) {
+		return Usagef("--auth-pin must be exactly 4 digits")
+	}
+	if *signPIN != "" && !vcard.ValidSignPIN([]byte(*signPIN)) {
+		return Usagef("--sign-pin must be 6 to 16 of A-Z and 0-9")
+	}
+
+	cfg, err := vcard.NewDemo(profile, *holder)
+	if err != nil {
+		return err
+	}
+	pins := "the demo defaults (see the README)"
+	if *authPIN != "" || *signPIN != "" {
+		pins = "as given on the command line"
+	}
+	if *authPIN != "" {
+		cfg.AuthPIN = *authPIN
+	}
+	if *signPIN != "" {
+		cfg.SignPIN = *signPIN
+	}
+	card, err := vcard.New(cfg)
+	if err != nil {
+		return err
+	}
+	authCert, err := x509.ParseCertificate(cfg.AuthCert)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "virtual card: %s profile, holder %q\n", profile, *holder)
+	fmt.Fprintf(env.Stdout, "auth certificate serial: %X\n", authCert.SerialNumber)
+	fmt.Fprintf(env.Stdout, "PINs: %s\n", pins)
+	fmt.Fprintf(env.Stdout, "serving into vpcd at %s%s; stop with Ctrl-C\n", *addr, readerHint(*addr))
+
+	b := &vpcd.Bridge{
+		Addr:      *addr,
+		Card:      card,
+		Reconnect: !*once,
+		Logf:      func(format string, a ...any) { fmt.Fprintf(env.Stderr, format+"\n", a...) },
+	}
+	err = b.Serve(env.Ctx)
+	if errors.Is(err, vpcd.ErrPeerClosed) {
+		return errors.New("pcscd closed the connection (card removed)")
+	}
+	if err != nil {
+		return fmt.Errorf("vpcd at %s: %w (is pcscd running with the vpcd driver?)", *addr, err)
+	}
+	return nil
+}
+
+// readerHint names the reader the default vpcd ports appear as.
+func readerHint(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	if n, err := strconv.Atoi(p); err == nil && (n == 35963 || n == 35964) {
+		return fmt.Sprintf(" (reader \"Virtual PCD 00 %02d\")", n-35963)
+	}
+	return ""
+}
