@@ -113,6 +113,8 @@ var reasons = []struct {
 	{regexp.MustCompile(`^no monitor (.+)$`), "reason.no_monitor"},
 	{regexp.MustCompile(`^session code (.+) is already taken$`), "reason.code_taken"},
 	{regexp.MustCompile(`^must not be negative$`), "reason.negative"},
+	{regexp.MustCompile(`^required for a field-trial session`), "reason.step_required"},
+	{regexp.MustCompile(`^only field-trial sessions have a step$`), "reason.step_only_field"},
 	{regexp.MustCompile(`^longer than (\d+) characters$`), "reason.too_long"},
 }
 

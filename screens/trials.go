@@ -55,7 +55,11 @@ func newTrialsScreen(w fyne.Window, svc TrialService) *trialsScreen {
 	s := &trialsScreen{w: w, svc: svc, selected: -1}
 	s.list = widget.NewList(
 		func() int { return len(s.trials) },
-		func() fyne.CanvasObject { return widget.NewLabel("ローン試験（2週間）…") },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			t := s.trials[i]
 			o.(*widget.Label).SetText(fmt.Sprintf("%s  [%s]", t.Name, kindName(t.Kind)))
@@ -213,61 +217,58 @@ func (s *trialsScreen) saveTrial() {
 	})
 }
 
+// sessionForm is the dialog that creates or edits one session.
+type sessionForm struct {
+	code, date, venue, capacity, target *widget.Entry
+	step                                *widget.Select
+	errLabel                            *widget.Label
+	dialog                              dialog.Dialog
+	save                                func()
+}
+
 // editSession opens the session form; se.ID == 0 creates one.
-func (s *trialsScreen) editSession(se trial.Session) {
+func (s *trialsScreen) editSession(se trial.Session) *sessionForm {
 	kind := trial.KindLoan
 	if s.selected >= 0 {
 		kind = s.trials[s.selected].Kind
 	}
-	code := widget.NewEntry()
-	code.SetText(se.Code)
-	step := newSelect(stepNames(), nil)
+	f := &sessionForm{
+		code: widget.NewEntry(), date: widget.NewEntry(), venue: widget.NewEntry(),
+		capacity: widget.NewEntry(), target: widget.NewEntry(),
+		step: newSelect(stepNames(), nil), errLabel: widget.NewLabel(""),
+	}
+	f.code.SetText(se.Code)
 	if se.Step != trial.StepNone {
-		step.SetSelected(stepName(se.Step))
+		f.step.SetSelected(stepName(se.Step))
 	}
 	if kind != trial.KindField {
-		step.Disable()
+		f.step.Disable() // only field-trial sessions have a step
 	}
-	date := widget.NewEntry()
-	date.SetPlaceHolder(lang.L("monitors.date_placeholder"))
-	date.SetText(se.StartsOn)
-	venue := widget.NewEntry()
-	venue.SetText(se.Venue)
-	capacity := widget.NewEntry()
-	capacity.SetText(strconv.Itoa(se.Capacity))
-	target := widget.NewEntry()
-	target.SetText(strconv.Itoa(se.Target))
-	errLabel := widget.NewLabel("")
-	errLabel.Importance = widget.DangerImportance
-	errLabel.Wrapping = fyne.TextWrapWord
+	f.date.SetPlaceHolder(lang.L("monitors.date_placeholder"))
+	f.date.SetText(se.StartsOn)
+	f.venue.SetText(se.Venue)
+	f.capacity.SetText(strconv.Itoa(se.Capacity))
+	f.target.SetText(strconv.Itoa(se.Target))
+	f.errLabel.Importance = widget.DangerImportance
+	f.errLabel.Wrapping = fyne.TextWrapWord
 
-	items := []*widget.FormItem{
-		widget.NewFormItem(lang.L("field.code"), code),
-		widget.NewFormItem(lang.L("field.step"), step),
-		widget.NewFormItem(lang.L("field.starts_on"), date),
-		widget.NewFormItem(lang.L("field.venue"), venue),
-		widget.NewFormItem(lang.L("field.capacity"), capacity),
-		widget.NewFormItem(lang.L("field.target"), target),
-		widget.NewFormItem("", errLabel),
-	}
-	var d dialog.Dialog
-	save := func() {
+	f.save = func() {
 		n := se
-		n.Code, n.StartsOn, n.Venue = code.Text, date.Text, venue.Text
+		n.Code, n.StartsOn, n.Venue = f.code.Text, f.date.Text, f.venue.Text
 		n.Step = trial.StepNone
 		if kind == trial.KindField {
-			n.Step = stepFromName(step.Selected)
+			n.Step = stepFromName(f.step.Selected)
 		}
 		var bad []string
 		var err error
-		if n.Capacity, err = strconv.Atoi(strings.TrimSpace(capacity.Text)); err != nil {
+		if n.Capacity, err = strconv.Atoi(strings.TrimSpace(f.capacity.Text)); err != nil {
 			bad = append(bad, fieldName("capacity")+": "+lang.L("error.number"))
 		}
-		if n.Target, err = strconv.Atoi(strings.TrimSpace(target.Text)); err != nil {
+		if n.Target, err = strconv.Atoi(strings.TrimSpace(f.target.Text)); err != nil {
 			bad = append(bad, fieldName("target")+": "+lang.L("error.number"))
 		}
 		if len(bad) > 0 {
-			errLabel.SetText(strings.Join(bad, "\n"))
+			f.errLabel.SetText(strings.Join(bad, "\n"))
 			return
 		}
 		Run(context.Background(), func(ctx context.Context) (trial.Session, error) {
@@ -277,10 +278,10 @@ func (s *trialsScreen) editSession(se trial.Session) {
 			return s.svc.UpdateSession(ctx, n)
 		}, func(saved trial.Session, err error) {
 			if err != nil {
-				errLabel.SetText(errorText(err))
+				f.errLabel.SetText(errorText(err))
 				return
 			}
-			d.Hide()
+			f.dialog.Hide()
 			s.reloadSessions(saved.TrialID)
 		})
 	}
@@ -288,25 +289,33 @@ func (s *trialsScreen) editSession(se trial.Session) {
 	if se.ID != 0 {
 		title = lang.L("trials.edit_session")
 	}
-	form := widget.NewForm(items...)
+	form := widget.NewForm(
+		widget.NewFormItem(lang.L("field.code"), f.code),
+		widget.NewFormItem(lang.L("field.step"), f.step),
+		widget.NewFormItem(lang.L("field.starts_on"), f.date),
+		widget.NewFormItem(lang.L("field.venue"), f.venue),
+		widget.NewFormItem(lang.L("field.capacity"), f.capacity),
+		widget.NewFormItem(lang.L("field.target"), f.target),
+	)
 	buttons := container.NewHBox(
-		widget.NewButton(lang.L("Cancel"), func() { d.Hide() }),
-		widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), save))
+		widget.NewButton(lang.L("Cancel"), func() { f.dialog.Hide() }),
+		widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), f.save))
 	if se.ID != 0 {
 		buttons.Add(widget.NewButtonWithIcon(lang.L("trials.delete_session"), theme.DeleteIcon(), func() {
 			Run(context.Background(), func(ctx context.Context) (struct{}, error) {
 				return struct{}{}, s.svc.DeleteSession(ctx, se.ID)
 			}, func(_ struct{}, err error) {
 				if err != nil {
-					errLabel.SetText(err.Error())
+					f.errLabel.SetText(err.Error())
 					return
 				}
-				d.Hide()
+				f.dialog.Hide()
 				s.reloadSessions(se.TrialID)
 			})
 		}))
 	}
-	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, container.NewCenter(buttons)), s.w)
-	d.Resize(fyne.NewSize(520, d.MinSize().Height))
-	d.Show()
+	f.dialog = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, f.errLabel, container.NewCenter(buttons)), s.w)
+	f.dialog.Resize(fyne.NewSize(560, f.dialog.MinSize().Height))
+	f.dialog.Show()
+	return f
 }
