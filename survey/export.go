@@ -359,11 +359,27 @@ func (e *exporter) writeResponse(r *scanRow) error {
 	return e.labels.SetRow(cell, texts)
 }
 
+// setRows writes small sheets cell by cell; an excelize.Cell value (which
+// only the StreamWriter understands) is written as its value and style.
 func (e *exporter) setRows(sheet string, rows [][]any) error {
 	for i, row := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := e.x.SetSheetRow(sheet, cell, &row); err != nil {
-			return fmt.Errorf("survey: export %s: %w", sheet, err)
+		for j, v := range row {
+			if v == nil {
+				continue
+			}
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			style := 0
+			if c, ok := v.(excelize.Cell); ok {
+				v, style = c.Value, c.StyleID
+			}
+			if err := e.x.SetCellValue(sheet, cell, v); err != nil {
+				return fmt.Errorf("survey: export %s: %w", sheet, err)
+			}
+			if style != 0 {
+				if err := e.x.SetCellStyle(sheet, cell, cell, style); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -239,7 +240,7 @@ func TestExportWorkbook(t *testing.T) {
 			t.Errorf("convenience n = %d, store has %d answers", tallies.Var("convenience").N, stored)
 		}
 		// Summary: one row per step × scale, its n matching the tallies.
-		sum, _ := x.GetRows("Summary")
+		sum, _ := x.GetRows("Summary", excelize.Options{RawCellValue: true})
 		found := false
 		for _, rw := range sum[1:] {
 			st := tallies.Stage(rw[0], rw[2])
@@ -250,12 +251,23 @@ func TestExportWorkbook(t *testing.T) {
 			if rw[4] != strconv.Itoa(st.N) {
 				t.Errorf("Summary %s %s n = %s, tally %d", rw[0], rw[2], rw[4], st.N)
 			}
+			if top2, _ := strconv.ParseFloat(rw[7], 64); math.Abs(top2-st.Top2) > 0.01 {
+				t.Errorf("Summary %s %s top2_pct = %q, tally %.2f", rw[0], rw[2], rw[7], st.Top2)
+			}
 			if rw[0] == "entry" && rw[2] == "convenience" {
 				found = true
 			}
 		}
 		if !found {
 			t.Errorf("Summary lacks entry × convenience: %v", sum)
+		}
+		for _, c := range []string{"E2", "F2", "G2", "H2"} { // n, mean, median, top2_pct
+			if k := cellKind(t, x, "Summary", c); k != "number" {
+				t.Errorf("Summary %s is %s, want number", c, k)
+			}
+		}
+		if k := cellKind(t, x, "README", "B4"); k != "datetime" {
+			t.Errorf("README export time is %s, want datetime", k)
 		}
 		// FreeText lists our comment.
 		free, _ := x.GetRows("FreeText")
