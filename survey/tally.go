@@ -103,7 +103,7 @@ func (t *tallier) add(r *scanRow) {
 				tl.Counts[c]++
 			}
 		}
-		if q.Numeric() {
+		if q.Type == TypeInteger || q.Type == TypeDecimal { // select_one: from Counts
 			if x, err := strconv.ParseFloat(val, 64); err == nil {
 				tl.values = append(tl.values, x)
 			}
@@ -126,6 +126,9 @@ func (t *tallier) add(r *scanRow) {
 func (t *tallier) finish() *Tallies {
 	for _, tl := range t.out.Variables {
 		q := tl.Variable.Question
+		if q.Type == TypeSelectOne && q.List.Numeric() {
+			tl.values = countsToValues(q.List, tl.Counts)
+		}
 		if len(tl.values) > 0 {
 			tl.Mean, tl.Median, tl.HasMean = meanMedian(tl.values)
 		}
@@ -149,18 +152,56 @@ func (t *tallier) finish() *Tallies {
 			if st == nil || st.N == 0 {
 				continue
 			}
-			var vals []float64
-			for i, c := range st.Counts {
-				for range c {
-					vals = append(vals, float64(i+1))
-				}
-			}
-			st.Mean, st.Median, _ = meanMedian(vals)
+			st.Mean, st.Median = countsMeanMedian(st.Counts[:])
 			st.Top2 = 100 * float64(st.Counts[3]+st.Counts[4]) / float64(st.N)
 			t.out.Stages = append(t.out.Stages, st)
 		}
 	}
 	return t.out
+}
+
+// countsToValues expands the counts of a numeric choice list into the
+// values they stand for (at most one per response).
+func countsToValues(l *List, counts map[string]int) []float64 {
+	var out []float64
+	for _, c := range l.Choices {
+		x, err := strconv.ParseFloat(c.Name, 64)
+		if err != nil {
+			continue
+		}
+		for range counts[c.Name] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// countsMeanMedian is the mean and median of a 1..len(counts) scale from
+// its counts.
+func countsMeanMedian(counts []int) (mean, median float64) {
+	n, sum := 0, 0
+	for i, c := range counts {
+		n += c
+		sum += c * (i + 1)
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	// The k-th smallest answer (0-based).
+	at := func(k int) float64 {
+		for i, c := range counts {
+			if k < c {
+				return float64(i + 1)
+			}
+			k -= c
+		}
+		return float64(len(counts))
+	}
+	median = at(n / 2)
+	if n%2 == 0 {
+		median = (at(n/2-1) + at(n/2)) / 2
+	}
+	return float64(sum) / float64(n), median
 }
 
 func meanMedian(xs []float64) (mean, median float64, ok bool) {
