@@ -4,6 +4,13 @@
 // directions carry frames of a 2-byte big-endian length and a payload. A
 // 1-byte payload is a control code; anything longer is a command APDU
 // answered with the response APDU. Closing the socket is card removal.
+//
+// One quirk of vpcd to keep in mind: it accepts a new connection inside its
+// presence check, so a card that connects before pcscd has polled the slot
+// empty (about 400 ms) replaces the old one unannounced; and a card pulled
+// in the middle of an APDU, then reset on disconnect, leaves the slot marked
+// empty until pcscd's next poll. Wait for pcscd's own removal event (its
+// event counter changes) before serving the next card on the same port.
 package vpcd
 
 import (

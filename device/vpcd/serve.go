@@ -46,16 +46,20 @@ func Serve(ctx context.Context, addr string, card Card) error {
 // the error that ended the session: ErrPeerClosed, a dial error or a
 // protocol error (all retried when Reconnect is set).
 func (b *Bridge) Serve(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
 	maxBackoff := b.MaxBackoff
 	if maxBackoff <= 0 {
 		maxBackoff = 2 * time.Second
 	}
+	// The first retry waits longer than one pcscd poll (400 ms): vpcd
+	// accepts a new connection silently, so a card that comes back before
+	// pcscd has polled the empty slot is never announced.
+	firstBackoff := min(500*time.Millisecond, maxBackoff)
+	backoff := firstBackoff
 	for {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", b.Addr)
 		if err == nil {
-			backoff = 100 * time.Millisecond
+			backoff = firstBackoff
 			b.logf("vpcd: card connected to %s", b.Addr)
 			if b.Connected != nil {
 				b.Connected()
