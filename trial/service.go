@@ -15,7 +15,7 @@ import (
 // input is a FieldErrors naming each field.
 type Service struct {
 	DB *store.DB
-	// Now is the clock; tests replace it.
+	// Now is the clock; tests replace it. Nil means the wall clock.
 	Now func() time.Time
 }
 
@@ -26,7 +26,11 @@ func New(db *store.DB) *Service {
 
 // now is the clock in UTC to the microsecond, which both databases keep.
 func (s *Service) now() time.Time {
-	return s.Now().UTC().Truncate(time.Microsecond)
+	t := time.Now()
+	if s.Now != nil {
+		t = s.Now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 func (s *Service) tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
