@@ -84,3 +84,47 @@ func TestReadersWithoutPCSCD(t *testing.T) {
 		t.Fatalf("exit %v:\n%s", err, out)
 	}
 }
+
+// TestVCardIntoPCSCD serves a phone token with "jpkipilot vcard" into the
+// real pcscd and finds it with "jpkipilot readers".
+func TestVCardIntoPCSCD(t *testing.T) {
+	addr := os.Getenv("JPKIPILOT_TEST_VPCD")
+	if addr == "" {
+		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
+			t.Fatal("JPKIPILOT_TEST_VPCD is not set but JPKIPILOT_REQUIRE_SERVICES=1")
+		}
+		t.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with the vpcd driver")
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 35963 || n > 35964 {
+		t.Fatalf("JPKIPILOT_TEST_VPCD=%q: want 127.0.0.1:35963 or :35964", addr)
+	}
+	reader := "Virtual PCD 00 0" + strconv.Itoa(n-35963)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	vctx, stop := context.WithCancel(ctx)
+	var stdout, stderr syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- Run(vctx, []string{"vcard", "--vpcd", addr, "--profile", "phone", "--holder", "M-0007"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	if _, err := pcsc.WaitForCard(ctx, reader); err != nil {
+		stop()
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	code, out, errOut := run(t, "", "readers")
+	if code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(reader)+` +present +Phone token \(JPKI\)$`).MatchString(out) {
+		t.Errorf("readers: exit %d\n%s%s", code, out, errOut)
+	}
+	stop()
+	if code := <-exit; code != 0 {
+		t.Fatalf("vcard exit %d: %s", code, stderr.String())
+	}
+	if err := pcsc.WaitForRemoval(ctx, reader); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), `reader "`+reader+`"`) || !strings.Contains(stdout.String(), "PINs: the demo defaults") {
+		t.Errorf("vcard output:\n%s", stdout.String())
+	}
+}
