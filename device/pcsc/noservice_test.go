@@ -47,8 +47,8 @@ func noServiceChild(t *testing.T) {
 		defer close(done)
 		Watch(wctx, func(e Event) { events <- e })
 	}()
-	if e := <-events; e.Kind != ServiceLost {
-		t.Errorf("first event %v, want %v", e, ServiceLost)
+	if e := <-events; e.Kind != ServiceLost || !errors.Is(e.Err, ErrNoService) {
+		t.Errorf("first event %v, want %v wrapping ErrNoService", e, ServiceLost)
 	}
 	cancel()
 	<-done

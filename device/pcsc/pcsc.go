@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ebfe/scard"
 
@@ -36,7 +37,7 @@ func wrap(op, reader string, err error) error {
 	if !errors.As(err, &code) {
 		return fmt.Errorf("pcsc: %s: %w", where, err)
 	}
-	detail := fmt.Sprintf("%s, 0x%08X", code.Error()[len("scard: "):], uint32(code))
+	detail := fmt.Sprintf("%s, 0x%08X", strings.TrimPrefix(code.Error(), "scard: "), uint32(code))
 	switch kinds := classify(op, code); len(kinds) {
 	case 0:
 		return fmt.Errorf("pcsc: %s: %s", where, detail)

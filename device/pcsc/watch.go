@@ -45,9 +45,13 @@ type Event struct {
 	Kind   EventKind
 	Reader string // empty for the service events
 	ATR    []byte // CardInserted only
+	Err    error  // ServiceLost only: why (wraps ErrNoService when pcscd is gone)
 }
 
 func (e Event) String() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %v", e.Kind, e.Err)
+	}
 	if e.Reader == "" {
 		return e.Kind.String()
 	}
@@ -84,7 +88,7 @@ type watcher struct {
 func (w *watcher) run(ctx context.Context) {
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		sc, err := scard.EstablishContext()
+		sc, err := establish()
 		if err == nil {
 			backoff = 50 * time.Millisecond
 			err = w.session(ctx, sc)
@@ -93,7 +97,7 @@ func (w *watcher) run(ctx context.Context) {
 				return
 			}
 		}
-		w.lost()
+		w.lost(err)
 		// Wait before asking again: pcscd gives no event for its own start.
 		t := time.NewTimer(backoff)
 		select {
@@ -107,13 +111,13 @@ func (w *watcher) run(ctx context.Context) {
 }
 
 // lost forgets every reader and reports the service gone (once).
-func (w *watcher) lost() {
+func (w *watcher) lost(err error) {
 	for _, name := range w.names() {
 		w.drop(name)
 	}
 	if !w.down {
 		w.down = true
-		w.fn(Event{Kind: ServiceLost})
+		w.fn(Event{Kind: ServiceLost, Err: err})
 	}
 }
 
@@ -146,7 +150,7 @@ func (w *watcher) session(ctx context.Context, sc *scard.Context) error {
 	if err := w.sync(sc); err != nil {
 		return err
 	}
-	pnp := scard.StateFlag(scard.StateUnaware)
+	pnp := scard.StateUnaware
 	for {
 		if ctx.Err() != nil {
 			return nil
