@@ -1,7 +1,5 @@
-// Package pcsc is the PC/SC adapter: readers, card connections and reader
-// events through pcscd. It is the only package that imports
-// github.com/ebfe/scard (cgo and libpcsclite); the rest of the program sees a
-// device.Transport and plain events.
+//go:build cgo
+
 package pcsc
 
 import (
