@@ -60,7 +60,7 @@ func readForm(path string, w io.Writer) ([]byte, *survey.Form, error) {
 	var fe survey.FormErrors
 	if errors.As(err, &fe) {
 		for _, e := range fe {
-			fmt.Fprintf(w, "%s: %s\n", path, e)
+			fmt.Fprintln(w, e)
 		}
 		return nil, nil, fmt.Errorf("%s: %d problem(s); the form is refused", path, len(fe))
 	}

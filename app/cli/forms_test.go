@@ -63,6 +63,11 @@ func TestFormsCheck(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !strings.HasPrefix(line, "sheet ") {
+			t.Errorf("error line %q does not start with the sheet", line)
+		}
+	}
 	if !strings.Contains(errs, "problem(s); the form is refused") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Errorf("stderr = %q, want one line", errs)
 	}
