@@ -120,8 +120,8 @@ func sessionLabel(se trial.Session) string {
 }
 
 func statsRow(name string, st trial.SessionStats, bold bool) fyne.CanvasObject {
-	label := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
-	label.Truncation = fyne.TextTruncateEllipsis
+	// clipText, not Label.Truncation: see newMonitorRow.
+	label := widget.NewLabelWithStyle(clipText(name, 27), fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
 	bar := widget.NewProgressBar()
 	target := st.Target()
 	bar.Max = float64(max(target, 1))

@@ -60,11 +60,7 @@ func newImportScreen(w fyne.Window, svc ImportService) *importScreen {
 	s.result.Wrapping = fyne.TextWrapWord
 	s.list = widget.NewList(
 		func() int { return len(s.problems) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
+		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(problemText(s.problems[i])) })
 	form := widget.NewForm(widget.NewFormItem(lang.L("import.trial"), s.trialSel))
 	top := container.NewVBox(

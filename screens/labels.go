@@ -166,3 +166,28 @@ func errorText(err error) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// clipText shortens s to about maxEm em: wide (CJK, full-width) characters
+// count one em, others about half. The cut is marked with "…".
+func clipText(s string, maxEm float64) string {
+	width := 0.0
+	for i, r := range s {
+		w := 0.55
+		if isWide(r) {
+			w = 1
+		}
+		if width+w > maxEm {
+			return s[:i] + "…"
+		}
+		width += w
+	}
+	return s
+}
+
+// isWide reports characters drawn about one em wide: CJK ideographs, kana,
+// full-width forms and CJK punctuation.
+func isWide(r rune) bool {
+	return r >= 0x1100 && (r <= 0x115F || (r >= 0x2E80 && r <= 0xA4CF) ||
+		(r >= 0xAC00 && r <= 0xD7A3) || (r >= 0xF900 && r <= 0xFAFF) ||
+		(r >= 0xFE30 && r <= 0xFE4F) || (r >= 0xFF00 && r <= 0xFF60) || (r >= 0xFFE0 && r <= 0xFFE6))
+}

@@ -55,14 +55,10 @@ func newTrialsScreen(w fyne.Window, svc TrialService) *trialsScreen {
 	s := &trialsScreen{w: w, svc: svc, selected: -1}
 	s.list = widget.NewList(
 		func() int { return len(s.trials) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
+		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			t := s.trials[i]
-			o.(*widget.Label).SetText(fmt.Sprintf("%s  [%s]", t.Name, kindName(t.Kind)))
+			o.(*widget.Label).SetText(clipText(fmt.Sprintf("%s  [%s]", t.Name, kindName(t.Kind)), 22))
 		})
 	s.list.OnSelected = func(i widget.ListItemID) { s.edit(i) }
 	newBtn := widget.NewButtonWithIcon(lang.L("trials.new"), theme.ContentAddIcon(), func() {
