@@ -155,7 +155,7 @@ func validateSession(ctx context.Context, tx *sqlx.Tx, se *Session) error {
 		return err
 	}
 	if len(taken) > 0 {
-		return FieldErrors{{Field: "code", Reason: fmt.Sprintf("session code %q is already taken (as %q)", se.Code, taken[0])}}
+		return FieldErrors{{Field: "code", Reason: fmt.Sprintf("session code %q is already taken", taken[0])}}
 	}
 	return nil
 }
