@@ -38,7 +38,7 @@ func runGUI(ctx context.Context, opts Options) error {
 	// so that runs behind a progress dialog once the window is up.
 	db, err := store.OpenNoMigrate(ctx, dsn)
 	if err != nil {
-		return fmt.Errorf("%w (choose another store with --db, or JPKIPILOT_DB)", err)
+		return showStoreProblem(a, opts, dsn, err)
 	}
 	defer db.Close()
 	svc := trial.New(db)
@@ -117,6 +117,20 @@ func (g *gui) showMain() {
 	}
 	w.SetContent(content)
 	screens.OfferDemo(w, svc, func() { shell.Select(0) })
+}
+
+// showStoreProblem shows why the store did not open and lets the user save
+// another one for the next start; the error is also returned (exit 1).
+func showStoreProblem(a fyne.App, opts Options, dsn string, openErr error) error {
+	if err := screens.LoadTranslations(opts.Lang); err != nil {
+		return err
+	}
+	w := a.NewWindow(lang.L("app.title"))
+	w.SetMaster()
+	w.Resize(fyne.NewSize(900, 420))
+	w.SetContent(screens.NewStoreProblem(w, openErr, dsn, opts.DSN != "", a.Preferences(), store.Test, a.Quit))
+	w.ShowAndRun()
+	return openErr
 }
 
 // processStart is as close to the process start as Go code gets.
