@@ -71,7 +71,36 @@ type exporter struct {
 	data, labels, free   *excelize.StreamWriter
 	freeRow              int
 	row                  int
-	codes, texts         []any
+	codes                []any
+	// Data_Labels rows are written by a second goroutine: the two sheets
+	// cost the same, and there are two cores.
+	labelRows chan labelRow
+	labelDone chan struct{}
+	labelErr  error
+}
+
+type labelRow struct {
+	cell string
+	vals []any
+}
+
+func (e *exporter) startLabels() {
+	e.labelRows, e.labelDone = make(chan labelRow, 256), make(chan struct{})
+	go func() {
+		defer close(e.labelDone)
+		for lr := range e.labelRows {
+			if e.labelErr == nil {
+				e.labelErr = e.labels.SetRow(lr.cell, lr.vals)
+			}
+		}
+	}()
+}
+
+// stopLabels waits for the Data_Labels writer and returns its error.
+func (e *exporter) stopLabels() error {
+	close(e.labelRows)
+	<-e.labelDone
+	return e.labelErr
 }
 
 // Export writes the analysts' workbook for the filtered responses to w: the
@@ -111,6 +140,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 		if progress != nil {
 			progress(0, total)
 		}
+		e.startLabels()
 		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, func(r *scanRow) error {
 			t.add(r)
 			if err := e.writeResponse(r); err != nil {
@@ -122,6 +152,9 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			}
 			return nil
 		})
+		if lerr := e.stopLabels(); err == nil {
+			err = lerr
+		}
 		if err != nil {
 			return err
 		}
@@ -213,7 +246,7 @@ func (e *exporter) setup() error {
 		}
 	}
 	e.ncols = len(codeHdr)
-	e.codes, e.texts = make([]any, e.ncols), make([]any, e.ncols)
+	e.codes = make([]any, e.ncols)
 
 	if e.data, err = x.NewStreamWriter(SheetData); err != nil {
 		return err
@@ -264,9 +297,8 @@ func (e *exporter) wall(t time.Time) time.Time {
 func idText(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (e *exporter) writeResponse(r *scanRow) error {
-	codes, texts := e.codes, e.texts
+	codes, texts := e.codes, make([]any, e.ncols) // texts go to the labels goroutine
 	clear(codes)
-	clear(texts)
 	codes[0] = idText(r.ID)
 	codes[1] = r.Ref.info.ID
 	codes[2] = r.Ref.info.Version
@@ -353,10 +385,8 @@ func (e *exporter) writeResponse(r *scanRow) error {
 	}
 	e.row++
 	cell, _ := excelize.CoordinatesToCellName(1, e.row)
-	if err := e.data.SetRow(cell, codes); err != nil {
-		return err
-	}
-	return e.labels.SetRow(cell, texts)
+	e.labelRows <- labelRow{cell, texts}
+	return e.data.SetRow(cell, codes)
 }
 
 // setRows writes small sheets cell by cell; an excelize.Cell value (which
