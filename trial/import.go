@@ -2,7 +2,9 @@ package trial
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -90,8 +92,8 @@ type ImportResult struct {
 	Encoding        string
 }
 
-// ImportFile imports monitors from a .xlsx file or, for any other name, a
-// CSV file. See Import.
+// ImportFile imports monitors from an XLSX workbook (by extension or
+// content) or else a CSV file. See Import.
 func (s *Service) ImportFile(ctx context.Context, path string, opt ImportOptions) (ImportResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -99,9 +101,18 @@ func (s *Service) ImportFile(ctx context.Context, path string, opt ImportOptions
 	}
 	defer f.Close()
 	var t *Table
-	if strings.EqualFold(filepath.Ext(path), ".xlsx") {
+	ext := strings.ToLower(filepath.Ext(path))
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return ImportResult{}, err
+	}
+	switch {
+	case ext == ".xlsx" || ext == ".xlsm" || string(head[:n]) == "PK\x03\x04":
 		t, err = ReadXLSX(f)
-	} else {
+	case ext == ".xls" || string(head[:n]) == "\xd0\xcf\x11\xe0":
+		err = errors.New("old Excel .xls workbooks cannot be read; save it as .xlsx or CSV")
+	default:
 		t, err = ReadCSV(f)
 	}
 	if err != nil {

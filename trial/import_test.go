@@ -143,7 +143,12 @@ func TestImportXLSX(t *testing.T) {
 			{},
 			{"山田 次郎", "ヤマダ ジロウ", "10s", "", "FIELD-APPLY", 2, "", "", ""},
 		})
-		res, err := f.s.ImportFile(ctx, path, trial.ImportOptions{})
+		// Saved under a .csv name, the workbook is still read as one.
+		misnamed := strings.TrimSuffix(path, ".xlsx") + ".csv"
+		if err := os.Rename(path, misnamed); err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.s.ImportFile(ctx, misnamed, trial.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -481,5 +486,12 @@ func TestImportFileErrorsNameTheFile(t *testing.T) {
 	_, err := s.ImportFile(context.Background(), bad, trial.ImportOptions{})
 	if err == nil || !strings.Contains(err.Error(), "broken.xlsx") || !strings.Contains(err.Error(), "XLSX") {
 		t.Fatalf("broken xlsx: %v", err)
+	}
+	old := filepath.Join(dir, "monitors.xls")
+	if err := os.WriteFile(old, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportFile(context.Background(), old, trial.ImportOptions{}); err == nil || !strings.Contains(err.Error(), ".xls") {
+		t.Fatalf("old .xls: %v", err)
 	}
 }
