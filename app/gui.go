@@ -116,7 +116,7 @@ func (g *gui) showMain() {
 		return
 	}
 	w.SetContent(content)
-	screens.OfferDemo(w, svc, func() { shell.Select(0) })
+	screens.OfferDemo(w, svc, shell.Reload)
 }
 
 // showStoreProblem shows why the store did not open and lets the user save

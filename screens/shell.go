@@ -52,6 +52,9 @@ func (s *Shell) Object() fyne.CanvasObject { return s.split }
 // Select shows page i, as a click on its navigation entry does.
 func (s *Shell) Select(i int) { s.nav.Select(i) }
 
+// Reload builds the page shown again, e.g. after the demo data went in.
+func (s *Shell) Reload() { s.show(s.current) }
+
 func (s *Shell) show(i int) {
 	if i < 0 || i >= len(s.pages) {
 		return

@@ -30,4 +30,10 @@ func TestShellShowsTheSelectedPage(t *testing.T) {
 	if built["A"] != 2 {
 		t.Errorf("page A built %d times, want 2", built["A"])
 	}
+	// Selecting the page shown does nothing in a List: Reload rebuilds it.
+	s.Select(0)
+	s.Reload()
+	if built["A"] != 3 {
+		t.Errorf("after Reload page A built %d times, want 3", built["A"])
+	}
 }
