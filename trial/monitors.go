@@ -157,9 +157,18 @@ func (s *Service) GetMonitor(ctx context.Context, id string) (Monitor, error) {
 	return m, nil
 }
 
-func getMonitorTx(ctx context.Context, tx *sqlx.Tx, id string) (Monitor, error) {
+// getMonitorForUpdate reads a monitor to change it. On PostgreSQL the row
+// stays locked until the transaction ends, so an edit on one laptop and a
+// withdrawal on another are applied one after the other, never mixed (an
+// edit that read the row before a withdrawal must not write the name back).
+// SQLite transactions take the write lock at BEGIN and need no more.
+func getMonitorForUpdate(ctx context.Context, tx *sqlx.Tx, id string) (Monitor, error) {
+	q := "SELECT " + monitorCols + " FROM monitors WHERE id = ?"
+	if tx.DriverName() == "pgx" {
+		q += " FOR UPDATE"
+	}
 	var m Monitor
-	err := tx.GetContext(ctx, &m, tx.Rebind("SELECT "+monitorCols+" FROM monitors WHERE id = ?"), id)
+	err := tx.GetContext(ctx, &m, tx.Rebind(q), id)
 	if err != nil {
 		return Monitor{}, fmt.Errorf("monitor %s: %w", id, store.MapErr(err))
 	}
@@ -174,7 +183,7 @@ func (s *Service) change(ctx context.Context, id string, what string, edit func(
 	}
 	var m Monitor
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		old, err := getMonitorTx(ctx, tx, id)
+		old, err := getMonitorForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -213,12 +222,12 @@ func (s *Service) UpdateMonitor(ctx context.Context, m Monitor) (Monitor, error)
 		if old.TrialID != m.TrialID && m.TrialID != 0 {
 			return FieldErrors{{Field: "trial", Reason: "a monitor cannot move to another trial"}}
 		}
+		if old.Status == StatusWithdrawn && (m.Status != "" && m.Status != StatusWithdrawn ||
+			strings.TrimSpace(m.Name) != "" || strings.TrimSpace(m.Kana) != "" || strings.TrimSpace(m.Contact) != "") {
+			return ErrWithdrawn // withdrawn since the caller read it, or personal data put back
+		}
 		if m.Status != "" && m.Status != old.Status {
 			return FieldErrors{{Field: "status", Reason: "change the status with SetStatus or Withdraw"}}
-		}
-		if old.Status == StatusWithdrawn &&
-			(strings.TrimSpace(m.Name) != "" || strings.TrimSpace(m.Kana) != "" || strings.TrimSpace(m.Contact) != "") {
-			return ErrWithdrawn
 		}
 		n.SessionID, n.Name, n.Kana, n.AgeBand, n.Contact = m.SessionID, m.Name, m.Kana, m.AgeBand, m.Contact
 		n.CompanionOf, n.Consent = m.CompanionOf, m.Consent
@@ -291,7 +300,7 @@ func (s *Service) Withdraw(ctx context.Context, id string) (Monitor, error) {
 	}
 	var m Monitor
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		old, err := getMonitorTx(ctx, tx, id)
+		old, err := getMonitorForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
 		}

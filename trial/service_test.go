@@ -524,3 +524,68 @@ func TestSeedDemo(t *testing.T) {
 		}
 	})
 }
+
+// Two laptops on one PostgreSQL database: an edit that started before a
+// withdrawal committed must not write the erased name back.
+func TestEditRacingWithdrawalOnPostgres(t *testing.T) {
+	dsn := storetest.NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	f := setup(t, a)
+	m := f.enrol(t, "山田 太郎", "ヤマダ タロウ", f.v1)
+
+	// Laptop B is in the middle of withdrawing the monitor.
+	tx, err := b.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE monitors SET name = '', kana = '', contact = '', status = 'withdrawn',
+		withdrawn_at = now() WHERE id = $1`, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Laptop A edits the contact meanwhile.
+	done := make(chan error, 1)
+	go func() {
+		edit := m
+		edit.Contact = "new@example.jp"
+		_, err := f.s.UpdateMonitor(ctx, edit)
+		done <- err
+	}()
+	// Wait until A's transaction waits for B's row lock.
+	for {
+		var waiting int
+		if err := b.GetContext(ctx, &waiting, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the edit finished while the withdrawal held the row: %v", err)
+		default:
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, trial.ErrWithdrawn) {
+		t.Fatalf("edit after a concurrent withdrawal: %v, want ErrWithdrawn", err)
+	}
+	name, kana, contact, _ := rawPersonal(t, a, m.ID)
+	if name != "" || kana != "" || contact != "" {
+		t.Fatalf("personal data written back: %q %q %q", name, kana, contact)
+	}
+}
