@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"jpkipilot/survey"
+	"jpkipilot/survey/internal/formgen"
 	"jpkipilot/trial/store"
 	"jpkipilot/trial/store/storetest"
 )
@@ -65,6 +66,18 @@ func TestFormVersions(t *testing.T) {
 		again, added, err := svc.AddForm(ctx, build(t, goodSurvey(), goodChoices(), goodSettings()))
 		if err != nil || added || again.Ref != v3.Ref {
 			t.Fatalf("re-add same content: %+v added=%v err=%v", again, added, err)
+		}
+		// The same questions in a workbook saved differently (sheets in
+		// another order, a blank row) are the same version, not a conflict.
+		resaved := goodSurvey()
+		resaved = append(resaved[:2], append([][]string{{}}, resaved[2:]...)...)
+		b, err := formgen.Workbook(formgen.Sheet{Name: "settings", Rows: goodSettings()},
+			formgen.Sheet{Name: "choices", Rows: goodChoices()}, formgen.Sheet{Name: "survey", Rows: resaved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, added, err := svc.AddForm(ctx, b); err != nil || added || again.Ref != v3.Ref {
+			t.Fatalf("re-saved workbook: %+v added=%v err=%v", again, added, err)
 		}
 		changed := goodSurvey()
 		changed[2][2] = "使いやすさ"

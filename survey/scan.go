@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -404,6 +403,3 @@ func (s *Service) scan(ctx context.Context, rd reader, f Filter, l *layout, iden
 	}
 	return nil
 }
-
-// formatNumber prints a statistic without trailing zeros.
-func formatNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
