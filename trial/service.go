@@ -231,6 +231,9 @@ func (s *Service) DeleteSession(ctx context.Context, id int64) error {
 		}
 		res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM sessions WHERE id = ?"), id)
 		if err != nil {
+			if isForeignKeyViolation(err) { // a monitor joined it meanwhile, or a loan names it
+				return ErrSessionInUse
+			}
 			return err
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
