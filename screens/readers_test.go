@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"fyne.io/fyne/v2/test"
 )
 
 // fixedReaders is a ReaderSource with set answers: the screen's states
@@ -43,8 +45,11 @@ func TestReadersScreenStates(t *testing.T) {
 			if s.list.Length() != c.rows {
 				t.Errorf("%d rows, want %d", s.list.Length(), c.rows)
 			}
-			if len(c.src.trace) > 0 && !strings.Contains(s.trace.Text, "D3 92 F0") {
-				t.Errorf("trace = %q", s.trace.Text)
+			if len(c.src.trace) > 0 {
+				if !strings.Contains(s.trace.Text, "D3 92 F0") {
+					t.Errorf("trace = %q", s.trace.Text)
+				}
+				test.AssertRendersToMarkup(t, "readers.xml", w.Canvas())
 			}
 		})
 	}
