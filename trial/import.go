@@ -218,7 +218,7 @@ func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
 			if n, ok := ParseMonitorID(comp); ok {
 				id := FormatMonitorID(n)
 				m.CompanionOf = &id
-			} else if n, err := strconv.Atoi(strings.TrimPrefix(strings.ToLower(fold(comp)), "row")); err == nil {
+			} else if n, ok := parseRowRef(comp); ok {
 				c.companionRow = n
 			} else {
 				add("companion_of", "not a monitor id (M-0012) or a row number of this file: %q", comp)
@@ -235,6 +235,18 @@ func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
 		cands = append(cands, c)
 	}
 	return cands, probs
+}
+
+// parseRowRef reads a reference to an Excel row: "5", "row 5", "#5",
+// "5行目", "５".
+func parseRowRef(s string) (int, bool) {
+	k := SearchKey(s)
+	for _, p := range []string{"row", "#", "行"} {
+		k = strings.TrimPrefix(k, p)
+	}
+	k = strings.TrimSuffix(strings.TrimSuffix(k, "行目"), "行")
+	n, err := strconv.Atoi(k)
+	return n, err == nil && n > 0
 }
 
 func knownColumns() string {
@@ -446,7 +458,30 @@ func (s *Service) checkImport(ctx context.Context, cands []candidate, opt Import
 	}
 
 	// Companions: another row of this file or an existing monitor, in the
-	// same trial.
+	// same trial. Existing ones are looked up a few hundred at a time.
+	var refs []string
+	for i := range cands {
+		if c := &cands[i]; c.companionRow == 0 && c.m.CompanionOf != nil {
+			refs = append(refs, *c.m.CompanionOf)
+		}
+	}
+	trialOf := map[string]int64{}
+	for lo := 0; lo < len(refs); lo += 500 {
+		var rows []struct {
+			ID      string `db:"id"`
+			TrialID int64  `db:"trial_id"`
+		}
+		q, args, err := sqlx.In("SELECT id, trial_id FROM monitors WHERE id IN (?)", refs[lo:min(lo+500, len(refs))])
+		if err != nil {
+			return nil, err
+		}
+		if err := s.DB.SelectContext(ctx, &rows, s.DB.Rebind(q), args...); err != nil {
+			return nil, store.MapErr(err)
+		}
+		for _, r := range rows {
+			trialOf[r.ID] = r.TrialID
+		}
+	}
 	for i := range cands {
 		c := &cands[i]
 		switch {
@@ -461,15 +496,11 @@ func (s *Service) checkImport(ctx context.Context, cands []candidate, opt Import
 				add(c, "companion_of", "row %d is in another trial", c.companionRow)
 			}
 		case c.m.CompanionOf != nil:
-			var tid []int64
-			err := s.DB.SelectContext(ctx, &tid, s.DB.Rebind("SELECT trial_id FROM monitors WHERE id = ?"), *c.m.CompanionOf)
-			if err != nil {
-				return nil, store.MapErr(err)
-			}
+			tid, ok := trialOf[*c.m.CompanionOf]
 			switch {
-			case len(tid) == 0:
+			case !ok:
 				add(c, "companion_of", "no monitor %s", *c.m.CompanionOf)
-			case c.m.TrialID != 0 && tid[0] != c.m.TrialID:
+			case c.m.TrialID != 0 && tid != c.m.TrialID:
 				add(c, "companion_of", "%s is in another trial", *c.m.CompanionOf)
 			}
 		}

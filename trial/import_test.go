@@ -267,6 +267,36 @@ func mustCSV(t testing.TB, s string) *trial.Table {
 	return tb
 }
 
+func TestImportCompanionMustExistInTheTrial(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		venueMonitor := f.enrol(t, "佐藤 一郎", "サトウ イチロウ", f.v1)
+		fieldMonitor := f.enrol(t, "山田 太郎", "ヤマダ タロウ", f.fApply)
+		csv := "氏名,フリガナ,セッション,同行者\n" +
+			"山田 花子,ヤマダ ハナコ,FIELD-APPLY," + fieldMonitor.ID + "\n" + // fine
+			"山田 次郎,ヤマダ ジロウ,FIELD-APPLY,M-0999\n" +
+			"山田 三郎,ヤマダ サブロウ,FIELD-APPLY," + venueMonitor.ID + "\n" +
+			"山田 四郎,ヤマダ シロウ,FIELD-APPLY,row 5\n" +
+			"山田 五郎,ヤマダ ゴロウ,VENUE-1,2\n"
+		_, err := f.s.Import(ctx, mustCSV(t, csv), trial.ImportOptions{})
+		var ie *trial.ImportError
+		if !errors.As(err, &ie) {
+			t.Fatalf("bad companions: %v", err)
+		}
+		want := []string{"row 3: companion_of: no monitor M-0999", "row 4: companion_of: M-0001 is in another trial",
+			"row 5: companion_of: a monitor cannot be their own companion", "row 6: companion_of: row 2 is in another trial"}
+		if len(ie.Problems) != len(want) {
+			t.Fatalf("problems:\n%s", problemsText(ie))
+		}
+		for i, w := range want {
+			if ie.Problems[i].String() != w {
+				t.Errorf("problem %d = %q, want %q", i, ie.Problems[i], w)
+			}
+		}
+	})
+}
+
 func TestImportHeaderProblems(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
