@@ -2,6 +2,7 @@ package trial
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -216,7 +217,7 @@ func (s *Service) UpdateSession(ctx context.Context, se Session) (Session, error
 }
 
 // ErrSessionInUse is returned when deleting a session that has monitors.
-var ErrSessionInUse = fmt.Errorf("the session has monitors (withdrawn ones count): move them first")
+var ErrSessionInUse = errors.New("the session has monitors (withdrawn ones count): move them first")
 
 // DeleteSession deletes a session that no monitor (not even a withdrawn
 // one) belongs to.
