@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -55,30 +56,18 @@ func runGUI(ctx context.Context, opts Options) error {
 	w := a.NewWindow(lang.L("app.title"))
 	w.SetMaster()
 	w.Resize(fyne.NewSize(1280, 800))
-	if os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1" {
-		w.SetContent(firstFrameProbe(widget.NewLabel(lang.L("app.title")), db.Close))
-	}
+	g := &gui{app: a, w: w, svc: svc, db: db, readers: noReaders{},
+		probe: os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1"}
 
 	pending, err := db.Pending(ctx)
 	if err != nil {
 		return err
 	}
-	g := &gui{app: a, w: w, svc: svc, db: db, readers: noReaders{}}
 	if len(pending) == 0 {
 		g.showMain()
 	} else {
-		w.SetContent(container.NewCenter(widget.NewLabel(lang.L("app.migrating"))))
-		a.Lifecycle().SetOnStarted(func() {
-			screens.RunWithProgress(w, lang.L("app.migrating"), func(ctx context.Context, progress screens.Progress) error {
-				return db.Migrate(ctx, progress)
-			}, func(err error) {
-				if err != nil {
-					screens.ShowError(w, fmt.Errorf("%s: %w", db.Where, err))
-					return
-				}
-				g.showMain()
-			})
-		})
+		g.setContent(container.NewCenter(widget.NewLabel(lang.L("app.migrating"))))
+		a.Lifecycle().SetOnStarted(g.migrate)
 	}
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) }) // Ctrl-C in the terminal
 	defer stop()
@@ -92,6 +81,35 @@ type gui struct {
 	svc     *trial.Service
 	db      *store.DB
 	readers screens.ReaderSource
+	probe   bool // JPKIPILOT_EXIT_AFTER_FIRST_FRAME=1: exit after the first frame
+}
+
+// setContent shows o in the window (behind the first-frame probe if asked).
+func (g *gui) setContent(o fyne.CanvasObject) {
+	if g.probe {
+		o = firstFrameProbe(o, g.db.Close)
+	}
+	g.w.SetContent(o)
+}
+
+// migrate brings the schema up to date behind a progress dialog. Each
+// migration is one transaction: a cancelled or failed run leaves the
+// database at the last version that went in whole.
+func (g *gui) migrate() {
+	screens.RunWithProgress(g.w, lang.L("app.migrating"), func(ctx context.Context, progress screens.Progress) error {
+		return g.db.Migrate(ctx, progress)
+	}, func(err error) {
+		switch {
+		case err == nil:
+			g.showMain()
+		case errors.Is(err, context.Canceled):
+			g.setContent(container.NewCenter(widget.NewLabel(lang.L("app.migration_cancelled"))))
+		default:
+			msg := widget.NewLabel(lang.L("app.migration_failed", map[string]any{"Where": g.db.Where, "Err": err.Error()}))
+			msg.Wrapping = fyne.TextWrapWord
+			g.setContent(container.NewPadded(msg))
+		}
+	})
 }
 
 // showMain puts the navigation and the pages into the window.
@@ -110,13 +128,10 @@ func (g *gui) showMain() {
 			})
 		}},
 	})
-	content := shell.Object()
-	if os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1" {
-		w.SetContent(firstFrameProbe(content, g.db.Close))
-		return
+	g.setContent(shell.Object())
+	if !g.probe {
+		screens.OfferDemo(w, svc, shell.Reload)
 	}
-	w.SetContent(content)
-	screens.OfferDemo(w, svc, shell.Reload)
 }
 
 // showStoreProblem shows why the store did not open and lets the user save
