@@ -128,6 +128,20 @@ func (s *Service) Resume(ctx context.Context, monitorID, formID string) (*Respon
 	return s.Response(ctx, id)
 }
 
+// Unfinished lists the responses not yet completed, newest first, without
+// their answers: what a kiosk reopened after a crash offers to resume.
+func (s *Service) Unfinished(ctx context.Context) ([]Response, error) {
+	var out []Response
+	err := s.DB.SelectContext(ctx, &out, `SELECT `+responseCols+`
+		FROM survey_responses r JOIN survey_forms f ON f.id = r.form_ref
+		JOIN monitors m ON m.id = r.monitor_id
+		WHERE r.completed_at IS NULL AND m.status <> 'withdrawn' ORDER BY r.updated_at DESC, r.id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("survey: unfinished responses: %w", store.MapErr(err))
+	}
+	return out, nil
+}
+
 type queryer interface {
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 }

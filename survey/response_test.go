@@ -148,8 +148,15 @@ func TestAnswersSurviveReopen(t *testing.T) {
 		if len(got.Answers) != len(want) {
 			t.Errorf("answers = %v", got.Answers)
 		}
+		open, err := svc2.Unfinished(ctx)
+		if err != nil || len(open) != 1 || open[0].ID != r.ID || open[0].MonitorID != "M-0001" {
+			t.Fatalf("unfinished = %+v, %v", open, err)
+		}
 		if err := svc2.Complete(ctx, r.ID); err != nil {
 			t.Fatal(err)
+		}
+		if open, err := svc2.Unfinished(ctx); err != nil || len(open) != 0 {
+			t.Fatalf("unfinished after completion = %+v, %v", open, err)
 		}
 		if _, err := svc2.Resume(ctx, "M-0001", "t1"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("resume after completion: %v", err)
