@@ -13,7 +13,7 @@ import (
 // empty reader. It is safe for concurrent use.
 type VirtualReader struct {
 	mu          sync.Mutex
-	card        *Card
+	card        Token
 	removeAfter int // APDUs still answered before the card is pulled; <0: never
 	armed       bool
 	sent        int
@@ -21,8 +21,17 @@ type VirtualReader struct {
 
 var _ device.Transport = (*VirtualReader)(nil)
 
+// Token is what a virtual reader holds: a JPKI card (*Card) or another
+// virtual token such as the SIM applet (*SIM). device/vpcd serves the same
+// interface into pcscd.
+type Token interface {
+	ATR() []byte
+	Process(apdu []byte) []byte
+	Reset()
+}
+
 // Insert powers the card up in the reader, replacing any card present.
-func (r *VirtualReader) Insert(c *Card) {
+func (r *VirtualReader) Insert(c Token) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.card != nil {
