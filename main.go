@@ -6,6 +6,8 @@ package main
 import (
 	"os"
 
+	_ "jpkipilot/app/earlyenv" // before Fyne reads the locale
+
 	"jpkipilot/app"
 )
 
