@@ -1,16 +1,19 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
+	"jpkipilot/survey"
 	"jpkipilot/trial"
+	"jpkipilot/trial/store"
 )
 
 func init() {
 	register(&Command{
 		Name:    "demo",
 		Usage:   "demo seed",
-		Summary: "fill an empty database with the 2016–17 trial's demo data (refuses if trials exist)",
+		Summary: "fill an empty database with the 2016–17 trial's demo data and answers (refuses if trials exist)",
 		Run:     runDemo,
 	})
 }
@@ -19,12 +22,30 @@ func runDemo(env *Env, args []string) error {
 	if len(args) != 1 || args[0] != "seed" {
 		return Usagef("the only demo command is: demo seed")
 	}
-	return withTrials(env, func(svc *trial.Service) error {
-		sum, err := svc.SeedDemo(env.Ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "demo data added: %d trials, %d sessions, %d monitors\n", sum.Trials, sum.Sessions, sum.Monitors)
-		return nil
-	})
+	db, err := store.Open(env.Ctx, env.DSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sum, answered, err := SeedDemo(env.Ctx, db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "demo data added: %d trials, %d sessions, %d monitors, %d questionnaire responses\n",
+		sum.Trials, sum.Sessions, sum.Monitors, answered)
+	return nil
+}
+
+// SeedDemo fills an empty store with the demo trials, sessions and monitors
+// and then their questionnaire answers; the GUI's first-run offer uses it too.
+func SeedDemo(ctx context.Context, db *store.DB) (trial.DemoSummary, int, error) {
+	sum, err := trial.New(db).SeedDemo(ctx)
+	if err != nil {
+		return sum, 0, err
+	}
+	n, err := survey.SeedDemo(ctx, db)
+	if err != nil {
+		return sum, n, fmt.Errorf("demo monitors were added but their questionnaire answers were not: %w", err)
+	}
+	return sum, n, nil
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"jpkipilot/trial/store"
 	"jpkipilot/trial/store/storetest"
 )
 
@@ -131,8 +133,12 @@ func TestMonitorsImportBadFileListsEveryProblem(t *testing.T) {
 func TestDemoSeedAndDashboard(t *testing.T) {
 	eachTrialDB(t, func(t *testing.T, db string) {
 		out := mustRunDB(t, db, "demo", "seed")
-		if out != "demo data added: 3 trials, 7 sessions, 157 monitors\n" {
-			t.Fatalf("demo seed said %q", out)
+		var answered int
+		if _, err := fmt.Sscanf(out, "demo data added: 3 trials, 7 sessions, 157 monitors, %d questionnaire responses\n", &answered); err != nil {
+			t.Fatalf("demo seed said %q: %v", out, err)
+		}
+		if stored := countRows(t, db, "survey_responses"); answered == 0 || stored != answered {
+			t.Fatalf("demo seed reported %d responses, the store holds %d", answered, stored)
 		}
 		if code, _, errs := runDB(t, db, "demo", "seed"); code != 1 || !strings.Contains(errs, "already holds trials") {
 			t.Fatalf("second seed: exit %d %q", code, errs)
@@ -173,4 +179,19 @@ func TestMonitorsUsage(t *testing.T) {
 	if code, _, errs := runDB(t, db, "trials", "add", "--kind", "loan", "--name", "x", "--loan-days", "120"); code != 1 || !strings.Contains(errs, "loan_days") {
 		t.Errorf("loan days 120: exit %d, %q", code, errs)
 	}
+}
+
+// countRows counts a table's rows straight from the store.
+func countRows(t *testing.T, dsn, table string) int {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.Get(&n, "SELECT COUNT(*) FROM "+table); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
