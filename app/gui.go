@@ -24,7 +24,7 @@ const AppID = "jp.jpkipilot.app"
 
 // runGUI opens the store and shows the main window (or a kiosk) until it closes.
 func runGUI(ctx context.Context, opts Options) error {
-	if opts.Kiosk != "" {
+	if opts.Kiosk != "" && !kioskModes[opts.Kiosk] {
 		return fmt.Errorf("--kiosk %s: kiosk modes are not implemented yet; start jpkipilot without --kiosk", opts.Kiosk)
 	}
 	a := fyneapp.NewWithID(AppID)
@@ -58,6 +58,7 @@ func runGUI(ctx context.Context, opts Options) error {
 	w.Resize(fyne.NewSize(1280, 800))
 	g := &gui{app: a, w: w, svc: svc, db: db, readers: noReaders{},
 		probe: os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1"}
+	g.kiosk, g.lang = opts.Kiosk, language
 
 	pending, err := db.Pending(ctx)
 	if err != nil {
@@ -81,7 +82,9 @@ type gui struct {
 	svc     *trial.Service
 	db      *store.DB
 	readers screens.ReaderSource
-	probe   bool // JPKIPILOT_EXIT_AFTER_FIRST_FRAME=1: exit after the first frame
+	probe   bool   // JPKIPILOT_EXIT_AFTER_FIRST_FRAME=1: exit after the first frame
+	kiosk   string // --kiosk mode, "" for the main window
+	lang    string // UI language, "ja" or "en"
 }
 
 // setContent shows o in the window (behind the first-frame probe if asked).
@@ -114,6 +117,10 @@ func (g *gui) migrate() {
 
 // showMain puts the navigation and the pages into the window.
 func (g *gui) showMain() {
+	if g.kiosk == "survey" {
+		g.showKiosk()
+		return
+	}
 	w, svc := g.w, g.svc
 	shell := screens.NewShell([]screens.Page{
 		{Title: lang.L("nav.dashboard"), Icon: theme.HomeIcon(), Make: func() fyne.CanvasObject { return screens.NewDashboard(w, svc) }},

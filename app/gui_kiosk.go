@@ -1,0 +1,23 @@
+package app
+
+import (
+	"jpkipilot/screens"
+	"jpkipilot/survey"
+)
+
+// kioskModes are the --kiosk values that are implemented.
+var kioskModes = map[string]bool{"survey": true}
+
+// showKiosk fills the screen with the questionnaire kiosk. Closing the
+// window (or the exit button) asks for the kiosk PIN first.
+func (g *gui) showKiosk() {
+	k := screens.NewKiosk(g.w, screens.KioskDeps{
+		Trials: g.svc,
+		Survey: survey.New(g.db),
+		Lang:   g.lang,
+		OnExit: g.app.Quit,
+	})
+	g.w.SetFullScreen(!g.probe)
+	g.w.SetCloseIntercept(k.RequestExit)
+	g.setContent(k.Object())
+}

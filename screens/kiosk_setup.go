@@ -1,0 +1,312 @@
+package screens
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"jpkipilot/survey"
+	"jpkipilot/trial"
+)
+
+// kioskSetup is the staff page before the hand-over: who answers, in which
+// trial, session and step, which form; and the kiosk PIN.
+type kioskSetup struct {
+	k        *Kiosk
+	trials   []trial.Trial
+	sessions []trial.Session
+	forms    []survey.FormInfo
+	monitors []trial.Monitor
+	pinSet   bool
+
+	trialSel   *widget.Select
+	sessionSel *widget.Select
+	sessOpts   []trial.Session
+	stepSel    *widget.Select
+	monitorSel *widget.SelectEntry
+	formSel    *widget.Select
+	pinStatus  *widget.Label
+	result     *widget.Label
+	start      *widget.Button
+	content    fyne.CanvasObject
+}
+
+type kioskSetupData struct {
+	trials   []trial.Trial
+	sessions []trial.Session
+	forms    []survey.FormInfo
+	monitors []trial.Monitor
+	pinSet   bool
+}
+
+func newKioskSetup(k *Kiosk) *kioskSetup {
+	s := &kioskSetup{k: k}
+	s.trialSel = newSelect(nil, func(string) { s.fillSessions(); s.fillMonitors() })
+	s.sessionSel = newSelect(nil, func(string) { s.sessionChosen(); s.fillMonitors() })
+	s.stepSel = newSelect(append([]string{stepName(trial.StepNone)}, stepNames()...), func(string) { s.stepChosen() })
+	s.stepSel.SetSelectedIndex(0)
+	s.monitorSel = widget.NewSelectEntry(nil)
+	s.monitorSel.SetPlaceHolder(lang.L("kiosk.monitor_placeholder"))
+	s.formSel = newSelect(nil, nil)
+	s.pinStatus = widget.NewLabel("")
+	pinBtn := widget.NewButtonWithIcon(lang.L("kiosk.set_pin"), theme.AccountIcon(), s.setPIN)
+	s.result = widget.NewLabel("")
+	s.result.Wrapping = fyne.TextWrapWord
+	s.result.Importance = widget.DangerImportance
+	s.start = widget.NewButtonWithIcon(lang.L("kiosk.start"), theme.MediaPlayIcon(), s.begin)
+	s.start.Importance = widget.HighImportance
+	form := widget.NewForm(
+		widget.NewFormItem(lang.L("field.trial"), s.trialSel),
+		widget.NewFormItem(lang.L("field.session"), s.sessionSel),
+		widget.NewFormItem(lang.L("kiosk.step"), s.stepSel),
+		widget.NewFormItem(lang.L("kiosk.monitor"), s.monitorSel),
+		widget.NewFormItem(lang.L("kiosk.form"), s.formSel),
+		widget.NewFormItem(lang.L("kiosk.pin"), container.NewHBox(s.pinStatus, pinBtn)),
+	)
+	help := widget.NewLabel(lang.L("kiosk.setup_help"))
+	help.Wrapping = fyne.TextWrapWord
+	exit := widget.NewButtonWithIcon(lang.L("kiosk.exit"), theme.LogoutIcon(), func() {
+		k.askPIN(lang.L("kiosk.exit_title"), k.exit)
+	})
+	s.content = container.NewPadded(container.NewVBox(
+		container.NewBorder(nil, nil, nil, exit,
+			widget.NewLabelWithStyle(lang.L("kiosk.setup_title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})),
+		help, form, s.result, container.NewHBox(s.start)))
+	s.load()
+	return s
+}
+
+func (s *kioskSetup) load() {
+	Run(context.Background(), func(ctx context.Context) (kioskSetupData, error) {
+		var d kioskSetupData
+		var err error
+		if d.trials, err = s.k.deps.Trials.ListTrials(ctx); err != nil {
+			return d, err
+		}
+		if d.sessions, err = s.k.deps.Trials.AllSessions(ctx); err != nil {
+			return d, err
+		}
+		if d.monitors, err = s.k.deps.Trials.ListMonitors(ctx, trial.Filter{}); err != nil {
+			return d, err
+		}
+		infos, err := s.k.deps.Survey.Forms(ctx)
+		if err != nil {
+			return d, err
+		}
+		d.forms = formChoices(infos)
+		hash, err := s.k.deps.Trials.GetSetting(ctx, SettingKioskPIN)
+		d.pinSet = hash != ""
+		return d, err
+	}, func(d kioskSetupData, err error) {
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		s.trials, s.sessions, s.forms, s.monitors, s.pinSet = d.trials, d.sessions, d.forms, d.monitors, d.pinSet
+		names := make([]string, len(d.trials))
+		for i, t := range d.trials {
+			names[i] = t.Name
+		}
+		s.trialSel.Options = names
+		if len(names) > 0 {
+			s.trialSel.SetSelectedIndex(0)
+		}
+		labels := make([]string, len(d.forms))
+		for i, f := range d.forms {
+			labels[i] = formLabel(f)
+		}
+		s.formSel.Options = labels
+		s.formSel.Refresh()
+		s.showPIN()
+	})
+}
+
+func (s *kioskSetup) showPIN() {
+	if s.pinSet {
+		s.pinStatus.Importance = widget.SuccessImportance
+		s.pinStatus.SetText(lang.L("kiosk.pin_is_set"))
+	} else {
+		s.pinStatus.Importance = widget.WarningImportance
+		s.pinStatus.SetText(lang.L("kiosk.pin_not_set"))
+	}
+}
+
+func (s *kioskSetup) selectedTrial() *trial.Trial {
+	if i := s.trialSel.SelectedIndex(); i >= 0 && i < len(s.trials) {
+		return &s.trials[i]
+	}
+	return nil
+}
+
+func (s *kioskSetup) selectedSession() *trial.Session {
+	if i := s.sessionSel.SelectedIndex(); i > 0 && i-1 < len(s.sessOpts) {
+		return &s.sessOpts[i-1]
+	}
+	return nil
+}
+
+func (s *kioskSetup) fillSessions() {
+	s.sessOpts = nil
+	opts := []string{lang.L("monitors.no_session")}
+	if t := s.selectedTrial(); t != nil {
+		for _, se := range s.sessions {
+			if se.TrialID == t.ID {
+				s.sessOpts = append(s.sessOpts, se)
+				opts = append(opts, sessionLabel(se))
+			}
+		}
+	}
+	s.sessionSel.Options = opts
+	s.sessionSel.SetSelectedIndex(0)
+}
+
+// sessionChosen takes the session's step, which picks the step's form.
+func (s *kioskSetup) sessionChosen() {
+	if se := s.selectedSession(); se != nil {
+		s.stepSel.SetSelected(stepName(se.Step))
+	}
+}
+
+// stepChosen picks the bundled form of a ticket step, when registered.
+func (s *kioskSetup) stepChosen() {
+	step := stepFromName(s.stepSel.Selected)
+	if step == trial.StepNone {
+		return
+	}
+	for i, f := range s.forms {
+		if f.ID == "ticket_"+string(step) {
+			s.formSel.SetSelectedIndex(i)
+		}
+	}
+}
+
+// fillMonitors offers the ids of the monitors of the chosen trial and
+// session who have not withdrawn (ids only: the monitor sees this page).
+func (s *kioskSetup) fillMonitors() {
+	if s.monitorSel == nil {
+		return
+	}
+	t, se := s.selectedTrial(), s.selectedSession()
+	var ids []string
+	for _, m := range s.monitors {
+		if m.Status == trial.StatusWithdrawn || (t != nil && m.TrialID != t.ID) ||
+			(se != nil && (m.SessionID == nil || *m.SessionID != se.ID)) {
+			continue
+		}
+		ids = append(ids, m.ID)
+	}
+	s.monitorSel.SetOptions(ids)
+}
+
+func (s *kioskSetup) fail(err error) {
+	s.start.Enable()
+	s.result.SetText(err.Error())
+}
+
+// begin checks the staff's choices and starts (or resumes) the response.
+func (s *kioskSetup) begin() {
+	s.result.SetText("")
+	fi := s.formSel.SelectedIndex()
+	switch {
+	case !s.pinSet:
+		s.result.SetText(lang.L("kiosk.need_pin"))
+		return
+	case s.monitorSel.Text == "":
+		s.result.SetText(lang.L("kiosk.need_monitor"))
+		return
+	case fi < 0 || fi >= len(s.forms):
+		s.result.SetText(lang.L("kiosk.need_form"))
+		return
+	}
+	subj := survey.Subject{MonitorID: s.monitorSel.Text, Step: string(stepFromName(s.stepSel.Selected)), Mode: "kiosk"}
+	if t := s.selectedTrial(); t != nil {
+		id := t.ID
+		subj.TrialID = &id
+	}
+	if se := s.selectedSession(); se != nil {
+		id := se.ID
+		subj.SessionID = &id
+	}
+	s.start.Disable()
+	s.k.begin(s.forms[fi], subj)
+}
+
+// setPIN sets or changes the kiosk PIN; changing needs the current one.
+func (s *kioskSetup) setPIN() {
+	current, pin, again := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	items := []*widget.FormItem{
+		widget.NewFormItem(lang.L("kiosk.pin_new"), pin),
+		widget.NewFormItem(lang.L("kiosk.pin_again"), again),
+	}
+	if s.pinSet {
+		items = append([]*widget.FormItem{widget.NewFormItem(lang.L("kiosk.pin_current"), current)}, items...)
+	}
+	dialog.ShowForm(lang.L("kiosk.set_pin"), lang.L("OK"), lang.L("Cancel"), items, func(ok bool) {
+		if !ok {
+			return
+		}
+		if !validKioskPIN(pin.Text) {
+			s.result.SetText(lang.L("kiosk.pin_format"))
+			return
+		}
+		if pin.Text != again.Text {
+			s.result.SetText(lang.L("kiosk.pin_mismatch"))
+			return
+		}
+		old, neu, had := current.Text, pin.Text, s.pinSet
+		Run(context.Background(), func(ctx context.Context) (struct{}, error) {
+			if had {
+				hash, err := s.k.deps.Trials.GetSetting(ctx, SettingKioskPIN)
+				if err != nil {
+					return struct{}{}, err
+				}
+				if err := CheckKioskPIN(hash, old); err != nil {
+					return struct{}{}, err
+				}
+			}
+			hash, err := HashKioskPIN(neu)
+			if err != nil {
+				return struct{}{}, err
+			}
+			return struct{}{}, s.k.deps.Trials.SetSetting(ctx, SettingKioskPIN, hash)
+		}, func(_ struct{}, err error) {
+			switch {
+			case err == ErrWrongPIN:
+				s.result.SetText(lang.L("kiosk.pin_wrong"))
+			case err != nil:
+				s.result.SetText(err.Error())
+			default:
+				s.pinSet = true
+				s.result.SetText("")
+				s.showPIN()
+			}
+		})
+	}, s.k.w)
+}
+
+// kioskTheme makes the monitor's pages large: text, icons (radio and check
+// boxes) and spacing.
+type kioskTheme struct{ fyne.Theme }
+
+func newKioskTheme() fyne.Theme { return kioskTheme{NewTheme()} }
+
+func (t kioskTheme) Size(n fyne.ThemeSizeName) float32 {
+	switch n {
+	case theme.SizeNameText:
+		return 26
+	case theme.SizeNameHeadingText:
+		return 34
+	case theme.SizeNameInlineIcon:
+		return 34
+	case theme.SizeNamePadding:
+		return 8
+	case theme.SizeNameInnerPadding:
+		return 14
+	}
+	return t.Theme.Size(n)
+}
