@@ -56,8 +56,14 @@ func runGUI(ctx context.Context, opts Options) error {
 	w := a.NewWindow(lang.L("app.title"))
 	w.SetMaster()
 	w.Resize(fyne.NewSize(1280, 800))
-	g := &gui{app: a, w: w, svc: svc, db: db, readers: noReaders{},
-		probe: os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1"}
+	// One virtual reader for demo stations without hardware, beside the
+	// PC/SC readers (watched until the window closes).
+	virt := screens.NewVirtualReaders("jpkipilot 仮想リーダー")
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	g := &gui{app: a, w: w, svc: svc, db: db, virt: virt, loans: trial.NewLoans(db),
+		readers: screens.JoinReaders(newPCSCReaders(watchCtx), virt),
+		probe:   os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1"}
 	g.kiosk, g.lang = opts.Kiosk, language
 
 	pending, err := db.Pending(ctx)
@@ -82,6 +88,8 @@ type gui struct {
 	svc     *trial.Service
 	db      *store.DB
 	readers screens.ReaderSource
+	virt    *screens.VirtualReaders
+	loans   *trial.Loans
 	probe   bool   // JPKIPILOT_EXIT_AFTER_FIRST_FRAME=1: exit after the first frame
 	kiosk   string // --kiosk mode, "" for the main window
 	lang    string // UI language, "ja" or "en"
@@ -127,7 +135,13 @@ func (g *gui) showMain() {
 		{Title: lang.L("nav.trials"), Icon: theme.CalendarIcon(), Make: func() fyne.CanvasObject { return screens.NewTrials(w, svc) }},
 		{Title: lang.L("nav.monitors"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject { return screens.NewMonitors(w, svc) }},
 		{Title: lang.L("nav.import"), Icon: theme.UploadIcon(), Make: func() fyne.CanvasObject { return screens.NewImport(w, svc) }},
-		{Title: lang.L("nav.readers"), Icon: theme.ComputerIcon(), Make: func() fyne.CanvasObject { return screens.NewReaders(w, g.readers) }},
+		{Title: lang.L("nav.readers"), Icon: theme.ComputerIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewReaders(w, screens.ReadersDeps{Source: g.readers, Virtual: g.virt, Monitors: svc})
+		}},
+		{Title: lang.L("nav.devices"), Icon: theme.StorageIcon(), Make: func() fyne.CanvasObject { return screens.NewDevices(w, g.loans) }},
+		{Title: lang.L("nav.loans"), Icon: theme.MailSendIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewLoans(w, screens.LoansDeps{Loans: g.loans, Monitors: svc, Trials: svc})
+		}},
 		{Title: lang.L("nav.settings"), Icon: theme.SettingsIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewSettings(w, screens.SettingsDeps{
 				Service: svc, Prefs: g.app.Preferences(), Test: store.Test, Readers: g.readers,
