@@ -96,9 +96,9 @@ func newDeviceRow() fyne.CanvasObject {
 
 func fillDeviceRow(d trial.Device, o fyne.CanvasObject) {
 	cells := o.(*fyne.Container).Objects
-	state := string(d.OS)
+	state := lang.L("os." + string(d.OS))
 	if d.Kind == trial.KindSIM {
-		state = lang.L("devices.applet", map[string]any{"State": string(d.AppletState)})
+		state = lang.L("devices.applet", map[string]any{"State": lang.L("applet." + string(d.AppletState))})
 	}
 	loan := lang.L("devices.free")
 	imp := widget.SuccessImportance
@@ -106,7 +106,7 @@ func fillDeviceRow(d trial.Device, o fyne.CanvasObject) {
 		loan = lang.L("devices.on_loan", map[string]any{"Loan": trial.FormatLoanID(d.Loan.ID), "Monitor": d.Loan.MonitorID, "Due": d.Loan.DueOn})
 		imp = widget.MediumImportance
 	}
-	texts := []string{lang.L("devices.kind_" + string(d.Kind)), d.Serial, string(d.Carrier), d.Model, state, loan}
+	texts := []string{lang.L("devices.kind_" + string(d.Kind)), d.Serial, lang.L("carrier." + string(d.Carrier)), d.Model, state, loan}
 	for i, t := range texts {
 		l := cells[i].(*widget.Label)
 		l.SetText(clipText(t, 22))
@@ -149,7 +149,8 @@ func (s *devicesScreen) applyFilter() {
 		if s.free.Checked && d.Loan != nil {
 			continue
 		}
-		if q != "" && !strings.Contains(strings.ToLower(d.Serial+" "+string(d.Carrier)+" "+d.Model+" "+string(d.OS)), q) {
+		hay := d.Serial + " " + string(d.Carrier) + " " + lang.L("carrier."+string(d.Carrier)) + " " + d.Model + " " + string(d.OS)
+		if q != "" && !strings.Contains(strings.ToLower(hay), q) {
 			continue
 		}
 		s.shown = append(s.shown, d)

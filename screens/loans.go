@@ -333,6 +333,8 @@ type checkoutForm struct {
 	monitor     *widget.Select
 	phone       *widget.SelectEntry
 	sim         *widget.SelectEntry
+	phones      []string // free phones offered
+	sims        []string // free SIMs offered
 	charger     *widget.Check
 	accessories *widget.Entry
 	staff       *widget.Entry
@@ -447,6 +449,7 @@ func (f *checkoutForm) load() {
 		}
 		f.monitor.Options = opts
 		f.monitor.Refresh()
+		f.phones, f.sims = phones, sims
 		f.phone.SetOptions(phones)
 		f.sim.SetOptions(sims)
 	})
