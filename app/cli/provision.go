@@ -12,7 +12,11 @@ import (
 	"text/tabwriter"
 
 	"jpkipilot/device"
+	"jpkipilot/device/vcard/sim"
+	"jpkipilot/device/vpcd"
+	"jpkipilot/pki"
 	"jpkipilot/pki/jpki"
+	"jpkipilot/pki/scp03"
 	"jpkipilot/trial"
 	"jpkipilot/trial/provision"
 	"jpkipilot/trial/store"
@@ -26,7 +30,8 @@ func init() {
 			" | ios --monitor M-0001 --csr F --out CERT [--passphrase-file F]" +
 			" | status --loan L-0001 [--read] [--phone-reader R]" +
 			" | rollback --loan L-0001 [--phone-reader R] [--passphrase-file F]" +
-			" | return --loan L-0001 --staff NAME [--notes T] [--missing A,B] [--unresolved WHY] [--phone-reader R] [--passphrase-file F]",
+			" | return --loan L-0001 --staff NAME [--notes T] [--missing A,B] [--unresolved WHY] [--phone-reader R] [--passphrase-file F]" +
+			" | vsim --sim ICCID [--vpcd 127.0.0.1:35964] [--once]",
 		Summary: "put the user-authentication key and certificate on a lent phone (SIM applet or iOS CSR), check, undo, return",
 		Run:     runProvision,
 	})
@@ -39,7 +44,7 @@ var awaitSwap func(ctx context.Context, reader string) error
 
 func runProvision(env *Env, args []string) error {
 	if len(args) == 0 {
-		return Usagef("provision: want android, proof, ios, status, rollback or return")
+		return Usagef("provision: want android, proof, ios, status, rollback, return or vsim")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("provision "+sub, flag.ContinueOnError)
@@ -58,6 +63,10 @@ func runProvision(env *Env, args []string) error {
 	notes := fs.String("notes", "", "return: condition of what came back")
 	missing := fs.String("missing", "", "return: items not returned, comma separated")
 	unresolved := fs.String("unresolved", "", "return: why the loan may close although revocation or wiping failed")
+	ocspURL := fs.String("ocsp", "", "OCSP responder asked about the My Number card's certificate when no CRL covers it")
+	simSerial := fs.String("sim", "", "vsim: ICCID of the SIM whose keys the virtual applet gets")
+	vpcdAddr := fs.String("vpcd", "127.0.0.1:35964", "vsim: vpcd driver address (35964: Virtual PCD 00 01)")
+	once := fs.Bool("once", false, "vsim: exit when pcscd closes the connection")
 	if err := fs.Parse(args); err != nil {
 		return Usagef("provision %s: %v", sub, err)
 	}
@@ -82,6 +91,9 @@ func runProvision(env *Env, args []string) error {
 	if sub == "return" && strings.TrimSpace(*staff) == "" {
 		return Usagef("provision return: --staff is required")
 	}
+	if sub == "vsim" && *simSerial == "" {
+		return Usagef("provision vsim: --sim ICCID is required")
+	}
 	if *phoneReader == "" {
 		*phoneReader = *cardReader
 	}
@@ -92,6 +104,9 @@ func runProvision(env *Env, args []string) error {
 	}
 	defer db.Close()
 	desk := provision.NewDesk(db)
+	if *ocspURL != "" {
+		desk.OCSP = pki.OCSPClient(*ocspURL, nil)
+	}
 	connect, closeAll := cliConnect(env, *cardReader, *phoneReader)
 	defer closeAll()
 	passphrase := func() ([]byte, error) { return readPassphrase(env, *passFile, false) }
@@ -150,6 +165,8 @@ func runProvision(env *Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stderr, "certificate %s issued to %s (no QR code: this build has no QR encoder)\n", issued.Serial.Text(16), issued.Holder)
 		return nil
+	case "vsim":
+		return serveVirtualSIM(env, desk, *simSerial, *vpcdAddr, *once)
 	case "status":
 		if *read {
 			st, err := desk.Inspect(env.Ctx, loanID, connect)
@@ -189,7 +206,33 @@ func runProvision(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%s checked in (certificate revoked: %v, applet wiped: %v)\n", trial.FormatLoanID(loanID), res.Revoked, res.Wiped)
 		return nil
 	}
-	return Usagef("provision: unknown subcommand %q (want android, proof, ios, status, rollback or return)", sub)
+	return Usagef("provision: unknown subcommand %q (want android, proof, ios, status, rollback, return or vsim)", sub)
+}
+
+// serveVirtualSIM serves a blank virtual SIM applet holding the SCP03 keys
+// on file for a SIM, so the Android flow can be shown without a phone. Its
+// personalisation lives as long as the command runs.
+func serveVirtualSIM(env *Env, desk *provision.Desk, iccid, addr string, once bool) error {
+	keys, err := desk.Loans.SIMKeys(env.Ctx, iccid)
+	if err != nil {
+		return err
+	}
+	applet, err := sim.New(sim.Config{Keys: scp03.Keys{KVN: byte(keys.KVN), ENC: keys.ENC, MAC: keys.MAC, DEK: keys.DEK}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "virtual SIM applet for %s (blank, %s)\n", trial.NormalizeSerial(iccid), keys)
+	fmt.Fprintf(env.Stdout, "serving into vpcd at %s%s; stop with Ctrl-C\n", addr, readerHint(addr))
+	b := &vpcd.Bridge{Addr: addr, Card: applet, Reconnect: !once,
+		Logf: func(format string, a ...any) { fmt.Fprintf(env.Stderr, format+"\n", a...) }}
+	err = b.Serve(env.Ctx)
+	if errors.Is(err, vpcd.ErrPeerClosed) {
+		return errors.New("pcscd closed the connection (phone removed)")
+	}
+	if err != nil {
+		return fmt.Errorf("vpcd at %s: %w (is pcscd running with the vpcd driver?)", addr, err)
+	}
+	return nil
 }
 
 func provisionStatus(env *Env, desk *provision.Desk, loanID int64) error {

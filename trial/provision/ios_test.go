@@ -13,6 +13,7 @@ import (
 	"jpkipilot/device"
 	"jpkipilot/device/vcard"
 	"jpkipilot/pki"
+	"jpkipilot/trial"
 	"jpkipilot/trial/provision"
 	"jpkipilot/trial/store"
 	"jpkipilot/trial/store/storetest"
@@ -155,9 +156,35 @@ func TestProofingRefusesRevokedAndUncheckableCards(t *testing.T) {
 		if all != 3 || okCount != 0 {
 			t.Errorf("%d proofings recorded, %d ok; want 3 failed", all, okCount)
 		}
-		// And iOS issuing still refuses the monitor.
+		// iOS issuing still refuses the monitor.
 		if _, err := c.desk.IssueIOS(ctx, provision.IOSRequest{MonitorID: c.monitor, CSR: csrFor(t, appletKeys(t)[0]), Passphrase: []byte(passphrase)}); !errors.Is(err, provision.ErrNoProofing) {
 			t.Errorf("iOS after failed proofings: %v", err)
 		}
 	})
+}
+
+func TestCardProvesOneMonitorOnly(t *testing.T) {
+	db := storetest.SQLite(t)
+	c := newCounter(t, db)
+	ctx := context.Background()
+	card := &device.Card{T: c.cardR}
+	if _, err := c.desk.ProveIdentity(ctx, c.monitor, "田中", card, pinOf(cardPIN)); err != nil {
+		t.Fatal(err)
+	}
+	svc := trial.New(db)
+	m, err := svc.GetMonitor(ctx, c.monitor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := svc.Enrol(ctx, trial.Monitor{TrialID: m.TrialID, Name: "佐藤 花子", Kana: "サトウ ハナコ", Contact: "090-0000-0002"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.desk.ProveIdentity(ctx, other.ID, "田中", card, pinOf(cardPIN)); !errors.Is(err, provision.ErrCardOfAnotherMonitor) {
+		t.Fatalf("the same card for another monitor: %v", err)
+	}
+	// The first monitor proves again with the same card: fine.
+	if _, err := c.desk.ProveIdentity(ctx, c.monitor, "田中", card, pinOf(cardPIN)); err != nil {
+		t.Fatal(err)
+	}
 }

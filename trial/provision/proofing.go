@@ -53,6 +53,9 @@ func (d *Desk) ProveIdentity(ctx context.Context, monitorID, staff string, card 
 		return nil, err
 	}
 	p, err := d.prove(ctx, monitorID, card, pin)
+	if err == nil {
+		err = d.checkCardOwner(ctx, monitorID, p.CardCert)
+	}
 	rec := struct {
 		ok                     bool
 		serial, issuer, sha256 string
@@ -79,6 +82,25 @@ func (d *Desk) ProveIdentity(ctx context.Context, monitorID, staff string, card 
 	}
 	p.ID, p.At = id, at
 	return p, nil
+}
+
+// ErrCardOfAnotherMonitor: the card already proved another monitor's
+// identity. A JPKI auth certificate names no one, so the counter binds a
+// card to the first monitor it proved.
+var ErrCardOfAnotherMonitor = errors.New("this My Number card already proved another monitor's identity")
+
+func (d *Desk) checkCardOwner(ctx context.Context, monitorID string, cert *x509.Certificate) error {
+	var other string
+	err := d.DB.GetContext(ctx, &other, d.DB.Rebind(
+		"SELECT monitor_id FROM identity_proofings WHERE ok AND card_cert_sha256 = ? AND monitor_id <> ? LIMIT 1"),
+		pki.Fingerprint(cert), monitorID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return store.MapErr(err)
+	}
+	return fmt.Errorf("%w (%s)", ErrCardOfAnotherMonitor, other)
 }
 
 func (d *Desk) checkMonitor(ctx context.Context, monitorID string) error {
