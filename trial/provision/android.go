@@ -214,8 +214,17 @@ func (f *flow) personalise(ctx context.Context, st sim.Status) (*pki.Issued, err
 	}
 	// 4. Certificate for that key, bound to the monitor's pseudonymous id.
 	f.next(StepIssued)
-	issued, err := f.certFor(ctx, pub)
-	if err != nil {
+	var issued *pki.Issued
+	if st.State == sim.CertStored {
+		// The applet holds the run's certificate and takes no other: it
+		// must still be the valid one for its key, or only a rollback helps.
+		if issued, err = f.issuedCert(ctx); err != nil {
+			return nil, err
+		}
+		if k, ok := issued.Cert.PublicKey.(*rsa.PublicKey); !ok || !k.Equal(pub) || issued.Revoked() {
+			return nil, ErrStaleCertificate
+		}
+	} else if issued, err = f.certFor(ctx, pub); err != nil {
 		return nil, err
 	}
 	f.next(StepStored)

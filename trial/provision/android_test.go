@@ -386,3 +386,32 @@ func TestReturnWithoutThePhone(t *testing.T) {
 		}
 	})
 }
+
+// A certificate revoked while the applet holds it half-written cannot be
+// resumed into a provisioned phone: the run says so, and rollback works.
+func TestRevokedWhileHalfWritten(t *testing.T) {
+	c := newCounter(t, storetest.SQLite(t))
+	ctx := context.Background()
+	req := c.request()
+	req.NewPIN = func(context.Context) (string, error) { return "", jpki.ErrPINCancelled }
+	if _, err := c.desk.Provision(ctx, req); !errors.Is(err, jpki.ErrPINCancelled) {
+		t.Fatal(err)
+	}
+	rec, _ := c.record()
+	serial, _ := pki.ParseSerial(rec.CertSerial)
+	if err := c.ca.Revoke(ctx, serial, pki.KeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.desk.Provision(ctx, c.request()); !errors.Is(err, provision.ErrStaleCertificate) {
+		t.Fatalf("resume with a revoked certificate: %v", err)
+	}
+	if st := c.applet.Status(); st.Provisioned() {
+		t.Fatal("provisioned with a revoked certificate")
+	}
+	if _, err := c.desk.Rollback(ctx, provision.RollbackRequest{LoanID: c.loan.ID, Connect: c.connect}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.desk.Provision(ctx, c.request()); err != nil {
+		t.Fatalf("fresh run after rollback: %v", err)
+	}
+}

@@ -109,6 +109,7 @@ var (
 	ErrNotAndroid         = errors.New("the loan's phone is not an Android phone (use the iOS path)")
 	ErrNoProofing         = errors.New("no completed identity proofing for the monitor (hold their My Number card first)")
 	ErrPhoneMismatch      = errors.New("the phone read back a different certificate than the one issued")
+	ErrStaleCertificate   = errors.New("the applet holds a certificate that is revoked or not this run's: roll back and start again")
 	ErrReturnIncomplete   = errors.New("check-in refused: the certificate was not revoked or the applet not wiped (record why with the reason)")
 )
 
