@@ -142,6 +142,13 @@ func (g *gui) showMain() {
 		{Title: lang.L("nav.loans"), Icon: theme.MailSendIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewLoans(w, screens.LoansDeps{Loans: g.loans, Monitors: svc, Trials: svc})
 		}},
+		{Title: lang.L("nav.results"), Icon: theme.DocumentIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewResults(w, screens.ResultsDeps{Trials: svc, Survey: g.survey(), Lang: g.lang, ExportedBy: osUser()})
+		}},
+		{Title: lang.L("nav.transcribe"), Icon: theme.DocumentCreateIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewTranscribe(w, screens.TranscribeDeps{Trials: svc, Survey: g.survey(), Lang: g.lang})
+		}},
+		{Title: lang.L("nav.forms"), Icon: theme.ListIcon(), Make: func() fyne.CanvasObject { return screens.NewForms(w, g.survey()) }},
 		{Title: lang.L("nav.settings"), Icon: theme.SettingsIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewSettings(w, screens.SettingsDeps{
 				Service: svc, Prefs: g.app.Preferences(), Test: store.Test, Readers: g.readers,

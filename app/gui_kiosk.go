@@ -1,6 +1,8 @@
 package app
 
 import (
+	"os/user"
+
 	"jpkipilot/screens"
 	"jpkipilot/survey"
 )
@@ -20,4 +22,16 @@ func (g *gui) showKiosk() {
 	g.w.SetFullScreen(!g.probe)
 	g.w.SetCloseIntercept(k.RequestExit)
 	g.setContent(k.Object())
+}
+
+// survey is the questionnaire service on the store in use.
+func (g *gui) survey() *survey.Service { return survey.New(g.db) }
+
+// osUser names who exports, for the README sheet, until staff accounts
+// exist.
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
 }
