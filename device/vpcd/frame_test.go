@@ -2,6 +2,7 @@ package vpcd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"testing"
@@ -89,7 +90,7 @@ func FuzzBridge(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
 		b := &Bridge{Card: card}
-		err := b.answer(struct {
+		err := b.answer(context.Background(), struct {
 			io.Reader
 			io.Writer
 		}{bytes.NewReader(in), &out})

@@ -107,15 +107,15 @@ func (b *Bridge) session(ctx context.Context, conn net.Conn) error {
 			conn.Close()
 		}
 	}()
-	err := b.answer(ackingConn{conn})
+	err := b.answer(ctx, ackingConn{conn})
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
-// answer runs the request/response loop over rw.
-func (b *Bridge) answer(rw io.ReadWriter) error {
+// answer runs the request/response loop over rw until ctx ends.
+func (b *Bridge) answer(ctx context.Context, rw io.ReadWriter) error {
 	for {
 		msg, err := ReadFrame(rw, MaxCommand)
 		var long *FrameTooLongError
@@ -148,7 +148,12 @@ func (b *Bridge) answer(rw io.ReadWriter) error {
 			}
 			continue
 		}
-		if err := WriteFrame(rw, b.Card.Process(msg)); err != nil {
+		resp := b.Card.Process(msg)
+		if ctx.Err() != nil {
+			// The card left the field while working: no answer leaves it.
+			return ctx.Err()
+		}
+		if err := WriteFrame(rw, resp); err != nil {
 			return err
 		}
 	}
