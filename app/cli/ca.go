@@ -22,7 +22,7 @@ import (
 func init() {
 	register(&Command{
 		Name:    "ca",
-		Usage:   "ca init|issue|revoke|crl|list|import-anchor ...",
+		Usage:   "ca init [--org O] [--crl-url URL] [--ocsp-url URL] [--passphrase-file F] | issue --kind auth|sign --holder M-0001 [--name N] --pubkey F|--new-key F --out CERT | revoke SERIAL [--reason R] | crl --ca auth|sign --out F [--pem] | list | import-anchor FILE",
 		Summary: "the trial CA",
 		Run:     runCA,
 	})

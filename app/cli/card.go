@@ -20,7 +20,7 @@ import (
 func init() {
 	register(&Command{
 		Name:    "card",
-		Usage:   "card info|pin-status|cert auth|authca|sign|signca [--pem] [--out F]|sign --key auth|sign --in F --out SIG [--pin-file F] [--reader NAME]",
+		Usage:   "card info [--reader NAME] | pin-status | cert auth|authca|sign|signca [--pem] [--out F] | sign --key auth|sign --in F --out SIG [--pin-file F]",
 		Summary: "JPKI card: token info, PIN tries left, certificates, signatures",
 		Run:     runCard,
 	})

@@ -106,14 +106,24 @@ func oneLine(s string) string {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: jpkipilot [--db DSN] [--lang ja|en] [--kiosk MODE]        (no command: the GUI)")
+	fmt.Fprintln(w, "usage: jpkipilot [--db DSN] [--lang ja|en] [--kiosk MODE]   (no command: the GUI)")
 	fmt.Fprintln(w, "       jpkipilot [--db DSN] COMMAND ...")
+	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-60s %s\n", commands[n].Usage, commands[n].Summary)
+		c := commands[n]
+		fmt.Fprintf(w, "\n  %-10s %s\n", c.Name, c.Summary)
+		// One line per form of the command: "a | b | c" reads badly on one line.
+		forms := strings.Split(c.Usage, " | ")
+		for i, f := range forms {
+			if i > 0 && !strings.HasPrefix(f, c.Name+" ") {
+				f = c.Name + " " + f
+			}
+			fmt.Fprintf(w, "             jpkipilot %s\n", f)
+		}
 	}
 }
