@@ -115,6 +115,11 @@ func (ch *channel) publicKey(ctx context.Context, generate bool) (*rsa.PublicKey
 	if err != nil {
 		return nil, err
 	}
+	if total > 4*sim.PublicBlockSize {
+		// An RSA-2048 template is 270 bytes; do not follow a card that
+		// announces kilobytes.
+		return nil, fmt.Errorf("%s: the card announces a %d-byte public key", what, total)
+	}
 	for n := 1; len(b) < total; n++ {
 		if len(b) != n*sim.PublicBlockSize || n > total/sim.PublicBlockSize+1 {
 			return nil, fmt.Errorf("%s: public key block %d ended short", what, n-1)
