@@ -81,6 +81,8 @@ func (d *Desk) Provision(ctx context.Context, req AndroidRequest) (*Result, erro
 		}
 	case rec.Status == StatusProvisioned:
 		return nil, fmt.Errorf("%s: %w", trial.FormatLoanID(loan.ID), ErrAlreadyProvisioned)
+	case rec.Status == StatusActive && d.now().Sub(rec.UpdatedAt) < StaleAfter:
+		return nil, fmt.Errorf("%s: %w (last step %s)", trial.FormatLoanID(loan.ID), ErrInProgress, rec.UpdatedAt.In(trial.JST).Format("15:04:05"))
 	default:
 		rec.Status = StatusActive
 		if err := d.save(ctx, rec, Event{Step: "resume", OK: true, Detail: "from step " + string(rec.Step)}); err != nil {

@@ -415,3 +415,29 @@ func TestRevokedWhileHalfWritten(t *testing.T) {
 		t.Fatalf("fresh run after rollback: %v", err)
 	}
 }
+
+// While one laptop waits on the PIN pad, another cannot run the same loan.
+func TestRunInProgressElsewhere(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newCounter(t, db)
+		ctx := context.Background()
+		atPad, release := make(chan struct{}), make(chan struct{})
+		req := c.request()
+		req.NewPIN = func(context.Context) (string, error) {
+			close(atPad)
+			<-release
+			return phonePIN, nil
+		}
+		done := make(chan error, 1)
+		go func() { _, err := c.desk.Provision(ctx, req); done <- err }()
+		<-atPad
+		other := provision.NewDesk(db) // the second laptop
+		if _, err := other.Provision(ctx, c.request()); !errors.Is(err, provision.ErrInProgress) {
+			t.Errorf("second laptop: %v, want ErrInProgress", err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -109,9 +109,15 @@ var (
 	ErrNotAndroid         = errors.New("the loan's phone is not an Android phone (use the iOS path)")
 	ErrNoProofing         = errors.New("no completed identity proofing for the monitor (hold their My Number card first)")
 	ErrPhoneMismatch      = errors.New("the phone read back a different certificate than the one issued")
+	ErrInProgress         = errors.New("a provisioning run of this loan is in progress (on this or another laptop)")
 	ErrStaleCertificate   = errors.New("the applet holds a certificate that is revoked or not this run's: roll back and start again")
 	ErrReturnIncomplete   = errors.New("check-in refused: the certificate was not revoked or the applet not wiped (record why with the reason)")
 )
+
+// StaleAfter is how long an active run with no step recorded counts as
+// running elsewhere; after that it is taken to be left by a laptop that
+// died, and may be resumed or rolled back.
+var StaleAfter = 2 * time.Minute
 
 // UnknownState is recorded when the applet could not be read back.
 const UnknownState = "unknown"
