@@ -198,7 +198,6 @@ func (s *devicesScreen) imported(res trial.DeviceImportResult, err error) {
 	case err == nil:
 		s.result.Importance = widget.SuccessImportance
 		s.result.SetText(lang.L("devices.import_ok", map[string]any{"Phones": res.Phones, "SIMs": res.SIMs}))
-		s.load()
 	case errors.As(err, &ie):
 		s.problems = ie.Problems
 		s.result.Importance = widget.DangerImportance
@@ -211,4 +210,7 @@ func (s *devicesScreen) imported(res trial.DeviceImportResult, err error) {
 		s.result.SetText(lang.L("import.failed", map[string]any{"Err": fmt.Sprint(err)}))
 	}
 	s.plist.Refresh()
+	if err == nil {
+		s.load() // last: its result arrives in a later UI update
+	}
 }

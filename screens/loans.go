@@ -79,12 +79,18 @@ func newLoansScreen(w fyne.Window, deps LoansDeps) *loansScreen {
 		deps.Zone = trial.JST
 	}
 	s := &loansScreen{w: w, deps: deps, filter: trial.LoanFilter{Open: true}}
-	s.scope = newSelect([]string{lang.L("loans.open"), lang.L("loans.overdue"), lang.L("loans.all")}, func(string) {
+	s.scope = newSelect([]string{lang.L("loans.open"), lang.L("loans.overdue"), lang.L("loans.all")}, nil)
+	s.scope.SetSelectedIndex(0)
+	s.scope.OnChanged = func(string) {
 		s.filter = trial.LoanFilter{Open: s.scope.SelectedIndex() == 0, Overdue: s.scope.SelectedIndex() == 1}
+		s.scoped.SetText("")
+		s.clear.Hide()
 		s.load()
-	})
+	}
 	s.scoped = widget.NewLabel("")
-	s.clear = widget.NewButtonWithIcon(lang.L("loans.clear_history"), theme.CancelIcon(), func() { s.scope.SetSelectedIndex(0) })
+	s.clear = widget.NewButtonWithIcon(lang.L("loans.clear_history"), theme.CancelIcon(), func() {
+		s.scope.SetSelectedIndex(0) // reloads even when already selected
+	})
 	s.clear.Hide()
 	s.count = widget.NewLabel("")
 	s.list = widget.NewList(
@@ -133,7 +139,7 @@ func newLoansScreen(w fyne.Window, deps LoansDeps) *loansScreen {
 	split := container.NewHSplit(container.NewBorder(top, nil, nil, nil, s.list), right)
 	split.Offset = 0.68
 	s.content = split
-	s.scope.SetSelectedIndex(0)
+	s.load()
 	return s
 }
 
@@ -357,8 +363,7 @@ func (s *loansScreen) openCheckout() *checkoutForm {
 	f.saved = func(ln trial.Loan) {
 		f.dlg.Hide()
 		s.sel = &ln
-		s.scope.SetSelectedIndex(0)
-		s.load()
+		s.scope.SetSelectedIndex(0) // reloads
 	}
 	f.dlg.Show()
 	return f

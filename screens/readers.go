@@ -156,12 +156,12 @@ func (s *readersScreen) virtualSection() fyne.CanvasObject {
 	s.remove = widget.NewButtonWithIcon(lang.L("readers.virtual_remove"), theme.LogoutIcon(), func() {
 		s.deps.Virtual.Remove(s.virtualReader())
 		s.vstate.SetText("")
+		s.refresh()
 	})
 	s.vstate = widget.NewLabel("")
 	s.vstate.Wrapping = fyne.TextWrapWord
 	help := widget.NewLabel(lang.L("readers.virtual_help"))
 	help.Wrapping = fyne.TextWrapWord
-	s.loadMonitors()
 	return container.NewVBox(widget.NewSeparator(), boldLabel(lang.L("readers.virtual_title")), help,
 		widget.NewForm(widget.NewFormItem(lang.L("readers.virtual_holder"), s.holder),
 			widget.NewFormItem(lang.L("readers.virtual_profile"), s.profile)),
@@ -183,32 +183,26 @@ func (s *readersScreen) virtualReader() string {
 	return names[0]
 }
 
-func (s *readersScreen) loadMonitors() {
-	Run(context.Background(), func(ctx context.Context) ([]trial.Monitor, error) {
-		if s.deps.Monitors == nil {
-			return nil, nil
+// activeMonitors lists the monitors who may hold a virtual card.
+func activeMonitors(ctx context.Context, l MonitorLister) ([]trial.Monitor, error) {
+	ms, err := l.ListMonitors(ctx, trial.Filter{})
+	var active []trial.Monitor
+	for _, m := range ms {
+		if m.Status != trial.StatusWithdrawn {
+			active = append(active, m)
 		}
-		ms, err := s.deps.Monitors.ListMonitors(ctx, trial.Filter{})
-		var active []trial.Monitor
-		for _, m := range ms {
-			if m.Status != trial.StatusWithdrawn {
-				active = append(active, m)
-			}
-		}
-		return active, err
-	}, func(ms []trial.Monitor, err error) {
-		if err != nil {
-			ShowError(s.w, err)
-			return
-		}
-		s.monitors = ms
-		opts := make([]string, len(ms))
-		for i, m := range ms {
-			opts[i] = m.ID + " " + m.Name
-		}
-		s.holder.Options = opts
-		s.holder.Refresh()
-	})
+	}
+	return active, err
+}
+
+func (s *readersScreen) showMonitors(ms []trial.Monitor) {
+	s.monitors = ms
+	opts := make([]string, len(ms))
+	for i, m := range ms {
+		opts[i] = m.ID + " " + m.Name
+	}
+	s.holder.Options = opts
+	s.holder.Refresh()
 }
 
 // holdCard puts the chosen monitor's virtual card into the virtual reader
@@ -236,6 +230,7 @@ func (s *readersScreen) holdCard() {
 		}
 		s.vstate.SetText(lang.L("readers.virtual_held", map[string]any{"Holder": holder, "Reader": reader}))
 		s.selected = reader
+		s.refresh()
 	})
 }
 
@@ -272,9 +267,30 @@ func (s *readersScreen) refresh() {
 		return
 	}
 	s.state.SetText(lang.L("readers.looking"))
-	Run(context.Background(), func(ctx context.Context) ([]ReaderInfo, error) {
-		return s.deps.Source.Readers(ctx)
-	}, func(rs []ReaderInfo, err error) {
+	type found struct {
+		readers  []ReaderInfo
+		monitors []trial.Monitor
+		loaded   bool
+		monErr   error
+	}
+	// One worker for both lists: their results land in one UI update.
+	needMonitors := s.holder != nil && s.monitors == nil && s.deps.Monitors != nil
+	Run(context.Background(), func(ctx context.Context) (found, error) {
+		var f found
+		if needMonitors {
+			f.monitors, f.monErr = activeMonitors(ctx, s.deps.Monitors)
+			f.loaded = f.monErr == nil
+		}
+		var err error
+		f.readers, err = s.deps.Source.Readers(ctx)
+		return f, err
+	}, func(f found, err error) {
+		if f.loaded {
+			s.showMonitors(f.monitors)
+		} else if f.monErr != nil {
+			s.vstate.SetText(f.monErr.Error()) // the readers still show
+		}
+		rs := f.readers
 		s.readers = rs
 		hw := 0
 		for _, r := range rs {

@@ -24,11 +24,10 @@ var ErrPCSCNotRunning = errors.New("pcscd is not running")
 // card is kept for the session, so its PIN counters behave like a real
 // card's when it is held again. It is safe for concurrent use.
 type VirtualReaders struct {
-	mu       sync.Mutex
-	ca       *vcard.DemoCA
-	slots    []*virtualSlot
-	cards    map[string]*vcard.Card // holder + profile
-	onChange func()
+	mu    sync.Mutex
+	ca    *vcard.DemoCA
+	slots []*virtualSlot
+	cards map[string]*vcard.Card // holder + profile
 }
 
 type virtualSlot struct {
@@ -84,11 +83,7 @@ func (v *VirtualReaders) Hold(ctx context.Context, reader, holder string, p vcar
 	card.Reset() // identification selected the AP; start every session clean
 	v.mu.Lock()
 	s.card, s.holder, s.profile, s.kind = card, holder, p, kind
-	fn := v.onChange
 	v.mu.Unlock()
-	if fn != nil {
-		fn()
-	}
 	return err
 }
 
@@ -127,11 +122,7 @@ func (v *VirtualReaders) Remove(reader string) {
 	s.reader.Remove()
 	v.mu.Lock()
 	s.card, s.holder, s.kind = nil, "", device.UnknownCard
-	fn := v.onChange
 	v.mu.Unlock()
-	if fn != nil {
-		fn()
-	}
 }
 
 // Readers lists the virtual readers; it never fails.
@@ -172,13 +163,9 @@ func (v *VirtualReaders) Open(_ context.Context, reader string) (device.Transpor
 // Signal: a virtual reader has no beeper or light.
 func (v *VirtualReaders) Signal(context.Context, string, bool) error { return ErrNoReaderFeedback }
 
-// OnChange sets the function called (on any goroutine) after a card is
-// held or removed, replacing any earlier one.
-func (v *VirtualReaders) OnChange(fn func()) {
-	v.mu.Lock()
-	v.onChange = fn
-	v.mu.Unlock()
-}
+// OnChange does nothing: virtual cards move only through Hold and Remove,
+// whose callers refresh what they show.
+func (v *VirtualReaders) OnChange(func()) {}
 
 // JoinReaders shows the readers of hw (PC/SC) followed by the virtual
 // ones. hw's error (pcscd not running) is returned with the list, which
@@ -220,5 +207,4 @@ func (j joined) OnChange(fn func()) {
 	if j.hw != nil {
 		j.hw.OnChange(fn)
 	}
-	j.virt.OnChange(fn)
 }
