@@ -313,7 +313,7 @@ func (k *Kiosk) questionView(q *survey.Question) fyne.CanvasObject {
 	if h := q.Hint.In(k.deps.Lang); h != "" {
 		hint := widget.NewLabel(h)
 		hint.Wrapping = fyne.TextWrapWord
-		hint.Importance = widget.LowImportance
+		hint.TextStyle = fyne.TextStyle{Italic: true}
 		box.Add(hint)
 	}
 	if !q.Answerable() {

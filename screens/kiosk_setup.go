@@ -246,7 +246,7 @@ func (s *kioskSetup) setPIN() {
 	if s.pinSet {
 		items = append([]*widget.FormItem{widget.NewFormItem(lang.L("kiosk.pin_current"), current)}, items...)
 	}
-	dialog.ShowForm(lang.L("kiosk.set_pin"), lang.L("OK"), lang.L("Cancel"), items, func(ok bool) {
+	d := dialog.NewForm(lang.L("kiosk.set_pin"), lang.L("OK"), lang.L("Cancel"), items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -287,6 +287,8 @@ func (s *kioskSetup) setPIN() {
 			}
 		})
 	}, s.k.w)
+	d.Resize(fyne.NewSize(480, d.MinSize().Height))
+	d.Show()
 }
 
 // kioskTheme makes the monitor's pages large: text, icons (radio and check

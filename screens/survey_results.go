@@ -200,7 +200,7 @@ func (s *resultsScreen) load() {
 	})
 }
 
-var resultColumns = columns{1.3, 3.2, 0.5, 0.6, 3.2, 0.6, 0.6, 0.7}
+var resultColumns = columns{1.3, 3.2, 0.5, 0.7, 2.9, 0.6, 0.7, 0.9}
 
 // show draws the tallies: charts, the per-question table, the free texts.
 func (s *resultsScreen) show() {
@@ -265,7 +265,15 @@ func resultCells(tl *survey.Tally, language string) []string {
 	if tl.HasTop2 {
 		top2 = strconv.FormatFloat(tl.Top2, 'f', 1, 64) + "%"
 	}
-	return []string{tl.Variable.Name, clipText(tl.Variable.Header(language), 30), strconv.Itoa(tl.N), strconv.Itoa(tl.Missing),
+	// The newest wording; the forms that ask it may word it differently.
+	label := ""
+	if ls := tl.Variable.Labels(language); len(ls) > 0 {
+		label = clipText(ls[0], 24)
+		if len(ls) > 1 {
+			label += " " + lang.L("results.more_wordings", map[string]any{"N": len(ls) - 1})
+		}
+	}
+	return []string{tl.Variable.Name, label, strconv.Itoa(tl.N), strconv.Itoa(tl.Missing),
 		strings.Join(counts, "  "), num(tl.HasMean, tl.Mean), num(tl.HasMean, tl.Median), top2}
 }
 
