@@ -441,3 +441,32 @@ func TestRunInProgressElsewhere(t *testing.T) {
 		}
 	})
 }
+
+// Return with a wrong CA passphrase: the applet is wiped but the loan stays
+// open and the run no longer counts as provisioned; the retry closes it.
+func TestReturnRetriedAfterWrongPassphrase(t *testing.T) {
+	c := newCounter(t, storetest.SQLite(t))
+	ctx := context.Background()
+	res, err := c.desk.Provision(ctx, c.request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := provision.ReturnRequest{LoanID: c.loan.ID, Passphrase: []byte("wrong passphrase"), Connect: c.connect, Return: trialReturn()}
+	rr, err := c.desk.Return(ctx, req)
+	if !errors.Is(err, provision.ErrReturnIncomplete) || rr.Revoked || !rr.Wiped {
+		t.Fatalf("return with a wrong passphrase: %+v, %v", rr, err)
+	}
+	if rec, _ := c.record(); rec.Status == provision.StatusProvisioned || rec.AppletState != "blank" {
+		t.Fatalf("record after the wipe: %+v", rec)
+	}
+	if i, _ := c.ca.Lookup(ctx, pki.RoleAuth, res.Cert.Serial); i.Revoked() {
+		t.Fatal("revoked without the passphrase")
+	}
+	req.Passphrase = []byte(passphrase)
+	if rr, err = c.desk.Return(ctx, req); err != nil || !rr.Revoked || rr.Loan.Open() {
+		t.Fatalf("retry: %+v, %v", rr, err)
+	}
+	if rec, _ := c.record(); rec.Status != provision.StatusReturned {
+		t.Errorf("record %+v", rec)
+	}
+}

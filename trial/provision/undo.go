@@ -226,6 +226,11 @@ func (d *Desk) Return(ctx context.Context, req ReturnRequest) (*ReturnResult, er
 			res.Wiped = true
 			_ = d.Loans.SetAppletState(ctx, loan.SIM, trial.AppletWiped)
 			if rec != nil {
+				// A wiped phone no longer counts as provisioned, whether or
+				// not the loan closes now.
+				if rec.Status == StatusProvisioned {
+					rec.Status = StatusFailed
+				}
 				_ = d.save(ctx, rec, Event{Step: "wipe", OK: true, Detail: "applet " + st.String()})
 			}
 		}
