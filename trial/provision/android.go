@@ -164,8 +164,13 @@ func (f *flow) run(ctx context.Context) (*pki.Issued, error) {
 		if issued, err = f.personalise(ctx, st); err != nil {
 			return nil, err
 		}
-	} else if issued, err = f.issuedCert(ctx); err != nil {
-		return nil, err
+	} else {
+		if issued, err = f.issuedCert(ctx); err != nil {
+			return nil, err
+		}
+		if issued.Revoked() {
+			return nil, ErrStaleCertificate
+		}
 	}
 	// 5. Read back as a JPKI phone token, through the JPKI client.
 	f.next(StepVerified)
