@@ -125,7 +125,7 @@ func newLoansScreen(w fyne.Window, deps LoansDeps) *loansScreen {
 	s.enableActions()
 
 	header := container.New(loanColumns, boldLabel(lang.L("loans.id")), boldLabel(lang.L("loans.monitor")),
-		boldLabel(lang.L("loans.phone")), boldLabel(lang.L("loans.sim")), boldLabel(lang.L("loans.due")),
+		boldLabel(lang.L("loans.col_imei")), boldLabel(lang.L("loans.col_iccid")), boldLabel(lang.L("loans.due")),
 		boldLabel(lang.L("loans.state")))
 	top := container.NewVBox(
 		container.NewHBox(boldLabel(lang.L("nav.loans")), checkout, reminders),
@@ -137,13 +137,13 @@ func newLoansScreen(w fyne.Window, deps LoansDeps) *loansScreen {
 			boldLabel(lang.L("loans.events"))),
 		nil, nil, nil, container.NewVScroll(s.history))
 	split := container.NewHSplit(container.NewBorder(top, nil, nil, nil, s.list), right)
-	split.Offset = 0.68
+	split.Offset = 0.74
 	s.content = split
 	s.load()
 	return s
 }
 
-var loanColumns = columns{1, 2.4, 2.2, 2.4, 1.4, 1.8}
+var loanColumns = columns{1, 2.6, 2.4, 3, 1.7, 1.6}
 
 func newLoanRow() fyne.CanvasObject {
 	return container.New(loanColumns, widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""),

@@ -114,7 +114,7 @@ func newReadersScreen(w fyne.Window, deps ReadersDeps) *readersScreen {
 			}
 			row.Objects[0].(*widget.Icon).SetResource(icon)
 			row.Objects[1].(*widget.Label).SetText(clipText(r.Name, 26))
-			row.Objects[2].(*widget.Label).SetText(clipText(cardText(r), 34))
+			row.Objects[2].(*widget.Label).SetText(clipText(cardText(r), 21))
 		})
 	s.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(s.readers) {
@@ -239,7 +239,10 @@ func cardText(r ReaderInfo) string {
 	if !r.CardPresent {
 		return lang.L("readers.no_card")
 	}
-	t := lang.L("readers.card_present") + " · " + cardKindName(r)
+	if !r.Identified {
+		return lang.L("readers.card_present") + " · " + cardKindName(r)
+	}
+	t := cardKindName(r) // a type means a card is there
 	if r.Holder != "" {
 		t += " · " + r.Holder
 	}
