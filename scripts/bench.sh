@@ -7,7 +7,7 @@ export GOFLAGS="${GOFLAGS:-} -tags=migrated_fynedo"
 scripts/deps.sh test
 . scripts/services.sh
 {
-  go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-1x}" ./trial/... ./survey/... ./pki/...
-  go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-1x}" -p 1 ./device/... ./pki/jpki/...
+  go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-1x}" ./trial ./trial/store/... ./survey/... ./pki ./pki/scp03 ./screens
+  go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-1x}" -p 1 ./device/... ./pki/jpki/... ./trial/provision/...
   [ -x scripts/bench-coldstart.sh ] && scripts/bench-coldstart.sh
 } 2>&1 | tee bench.out

@@ -19,7 +19,7 @@ echo "== go vet"
 go vet ./...
 
 # Packages that hold a vpcd reader run one at a time (two readers, two ports).
-card_pkgs=$(go list ./device/... ./pki/jpki/... ./app/cli/... 2>/dev/null)
+card_pkgs=$(go list ./device/... ./pki/jpki/... ./trial/provision/... ./app/cli/... 2>/dev/null)
 gui_pkgs=$(go list ./screens/... ./app 2>/dev/null)
 other_pkgs=$(go list ./... | grep -vxF -f <(printf '%s\n' $card_pkgs $gui_pkgs))
 
