@@ -334,9 +334,8 @@ func (s *loansScreen) exportReminders() {
 // staff and due date (by default the trial's loan days from today).
 type checkoutForm struct {
 	s           *loansScreen
-	monitors    []trial.Monitor
 	trials      map[int64]trial.Trial
-	monitor     *widget.Select
+	monitor     *monitorPicker
 	phone       *widget.SelectEntry
 	sim         *widget.SelectEntry
 	phones      []string // free phones offered
@@ -371,7 +370,7 @@ func (s *loansScreen) openCheckout() *checkoutForm {
 
 func (s *loansScreen) newCheckoutForm() *checkoutForm {
 	f := &checkoutForm{s: s, errs: map[string]*widget.Label{}, trials: map[int64]trial.Trial{}}
-	f.monitor = newSelect(nil, func(string) { f.defaultDue() })
+	f.monitor = newMonitorPicker(lang.L("loans.monitor_placeholder"), f.defaultDue)
 	f.phone = widget.NewSelectEntry(nil)
 	f.phone.SetPlaceHolder(lang.L("loans.phone_placeholder"))
 	f.sim = widget.NewSelectEntry(nil)
@@ -436,14 +435,10 @@ func (f *checkoutForm) load() {
 			f.problem.SetText(err.Error())
 			return
 		}
-		f.monitors = c.monitors
 		for _, t := range c.trials {
 			f.trials[t.ID] = t
 		}
-		var opts, phones, sims []string
-		for _, m := range c.monitors {
-			opts = append(opts, m.ID+" "+m.Name)
-		}
+		var phones, sims []string
 		for _, dv := range c.devices {
 			label := dv.Serial
 			if dv.Kind == trial.KindPhone {
@@ -452,8 +447,7 @@ func (f *checkoutForm) load() {
 				sims = append(sims, label)
 			}
 		}
-		f.monitor.Options = opts
-		f.monitor.Refresh()
+		f.monitor.setMonitors(c.monitors)
 		f.phones, f.sims = phones, sims
 		f.phone.SetOptions(phones)
 		f.sim.SetOptions(sims)
@@ -463,12 +457,12 @@ func (f *checkoutForm) load() {
 // defaultDue puts today plus the monitor's trial's loan days into the due
 // date (the desk can change it).
 func (f *checkoutForm) defaultDue() {
-	i := f.monitor.SelectedIndex()
-	if i < 0 || i >= len(f.monitors) {
+	m, ok := f.monitor.selected()
+	if !ok {
 		return
 	}
 	days := trial.DefaultLoanDays
-	if t, ok := f.trials[f.monitors[i].TrialID]; ok && t.LoanDays > 0 {
+	if t, ok := f.trials[m.TrialID]; ok && t.LoanDays > 0 {
 		days = t.LoanDays
 	}
 	f.due.SetText(f.s.today().AddDate(0, 0, days).Format("2006-01-02"))
@@ -477,9 +471,7 @@ func (f *checkoutForm) defaultDue() {
 func (f *checkoutForm) collect() trial.Checkout {
 	c := trial.Checkout{Phone: f.phone.Text, SIM: f.sim.Text, Charger: f.charger.Checked,
 		Staff: f.staff.Text, DueOn: strings.TrimSpace(f.due.Text)}
-	if i := f.monitor.SelectedIndex(); i >= 0 && i < len(f.monitors) {
-		c.MonitorID = f.monitors[i].ID
-	}
+	c.MonitorID = f.monitor.typedID()
 	for _, a := range strings.FieldsFunc(f.accessories.Text, func(r rune) bool { return r == ',' || r == '、' }) {
 		if a = strings.TrimSpace(a); a != "" {
 			c.Accessories = append(c.Accessories, a)

@@ -78,7 +78,7 @@ type readersScreen struct {
 
 	// virtual card section
 	monitors []trial.Monitor
-	holder   *widget.Select
+	holder   *monitorPicker
 	profile  *widget.RadioGroup
 	hold     *widget.Button
 	remove   *widget.Button
@@ -147,8 +147,7 @@ func (s *readersScreen) virtualSection() fyne.CanvasObject {
 	if s.deps.Virtual == nil {
 		return container.NewVBox()
 	}
-	s.holder = newSelect(nil, nil)
-	s.holder.PlaceHolder = lang.L("readers.virtual_pick")
+	s.holder = newMonitorPicker(lang.L("readers.virtual_pick"), nil)
 	s.profile = widget.NewRadioGroup([]string{lang.L("readers.profile_mynumber"), lang.L("readers.profile_phone")}, nil)
 	s.profile.Horizontal = true
 	s.profile.SetSelected(lang.L("readers.profile_mynumber"))
@@ -197,23 +196,18 @@ func activeMonitors(ctx context.Context, l MonitorLister) ([]trial.Monitor, erro
 
 func (s *readersScreen) showMonitors(ms []trial.Monitor) {
 	s.monitors = ms
-	opts := make([]string, len(ms))
-	for i, m := range ms {
-		opts[i] = m.ID + " " + m.Name
-	}
-	s.holder.Options = opts
-	s.holder.Refresh()
+	s.holder.setMonitors(ms)
 }
 
 // holdCard puts the chosen monitor's virtual card into the virtual reader
 // (issuing it on a worker: key generation takes a moment).
 func (s *readersScreen) holdCard() {
-	i := s.holder.SelectedIndex()
-	if i < 0 || i >= len(s.monitors) {
+	m, ok := s.holder.selected()
+	if !ok {
 		s.vstate.SetText(lang.L("readers.virtual_pick"))
 		return
 	}
-	holder, reader := s.monitors[i].ID, s.virtualReader()
+	holder, reader := m.ID, s.virtualReader()
 	p := vcard.MyNumber
 	if s.profile.Selected == lang.L("readers.profile_phone") {
 		p = vcard.Phone
