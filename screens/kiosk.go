@@ -105,6 +105,7 @@ func (k *Kiosk) showSetup() {
 	k.form, k.resp, k.done = nil, nil, false
 	k.setup = newKioskSetup(k)
 	k.setContent(k.setup.content)
+	k.setup.load()
 }
 
 // begin opens (or resumes) the monitor's response and shows the page to
@@ -486,13 +487,20 @@ func (k *Kiosk) choose(q *survey.Question, value string) {
 		return
 	}
 	delete(k.msgs, q.Name)
-	k.put(q, v)
+	k.apply(q, v)
 	k.showPage()
+	k.save(q, v) // last: its report may come back at once
 }
 
-// put takes an answer locally (hiding what it makes irrelevant, as the
-// store does in the same transaction) and queues it for saving.
+// put takes an answer and queues it for saving.
 func (k *Kiosk) put(q *survey.Question, v string) {
+	k.apply(q, v)
+	k.save(q, v)
+}
+
+// apply takes an answer locally, hiding what it makes irrelevant as the
+// store does in the same transaction.
+func (k *Kiosk) apply(q *survey.Question, v string) {
 	if v == "" {
 		delete(k.answers, q.Name)
 	} else {
@@ -508,6 +516,10 @@ func (k *Kiosk) put(q *survey.Question, v string) {
 			}
 		}
 	}
+}
+
+// save queues the answer for the store (in order, off the UI goroutine).
+func (k *Kiosk) save(q *survey.Question, v string) {
 	id, name := k.resp.ID, q.Name
 	k.setStatus(lang.L("kiosk.saving"), widget.LowImportance)
 	k.saver.enqueue("answer:"+name, func(ctx context.Context) error {

@@ -77,7 +77,6 @@ func newKioskSetup(k *Kiosk) *kioskSetup {
 		container.NewBorder(nil, nil, nil, exit,
 			widget.NewLabelWithStyle(lang.L("kiosk.setup_title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})),
 		help, form, s.result, container.NewHBox(s.start)))
-	s.load()
 	return s
 }
 

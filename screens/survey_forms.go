@@ -153,12 +153,14 @@ func (s *formsScreen) add(name string, src []byte) {
 		case a.added:
 			s.result.Importance = widget.SuccessImportance
 			s.result.SetText(lang.L("forms.added_ok", map[string]any{"ID": a.info.ID, "Version": a.info.Version}))
-			s.load()
 		default:
 			s.result.Importance = widget.MediumImportance
 			s.result.SetText(lang.L("forms.same", map[string]any{"ID": a.info.ID, "Version": a.info.Version}))
 		}
 		s.errList.Refresh()
+		if a.added {
+			s.load() // last: its result arrives on its own
+		}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"github.com/xuri/excelize/v2"
 
 	"jpkipilot/survey"
@@ -109,8 +110,7 @@ func TestResultsEqualTheTallies(t *testing.T) {
 	}
 
 	// The step filter narrows to the entry step.
-	rs.stageSel.SetSelected(survey.StageLabel("entry", "ja"))
-	waitIdle()
+	selectThen(rs.stageSel, survey.StageLabel("entry", "ja"))
 	entry, err := s.survey.Tally(context.Background(), survey.Filter{Step: "entry"})
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +256,11 @@ func TestTranscribeGridSavesRowByRow(t *testing.T) {
 	typeCell(3, "5")
 	typeCell(4, "slow")
 	typeCell(5, "")
-	typeCell(6, "") // Enter in the last cell saves the row
+	// Enter in the last cell saves the row. (Called directly: Fyne's test
+	// driver runs the worker's fyne.Do on the worker goroutine, which would
+	// race with the key event still refreshing the entry.)
+	ts.enter(row, 6)
+	waitIdle()
 	if row.saved || !strings.Contains(row.status.Text, "entry_method: 選択肢のコードではありません（bus）") ||
 		!strings.Contains(row.status.Text, "convenience: 選択肢のコードではありません（6）") {
 		t.Fatalf("bad row: saved %v, status %q", row.saved, row.status.Text)
@@ -327,4 +331,17 @@ func TestTranscribeImportNamesRowsAndStoresNothing(t *testing.T) {
 	if tl.Responses != 0 {
 		t.Errorf("a refused file stored %d responses", tl.Responses)
 	}
+}
+
+// selectThen chooses option in sel and then runs its change handler, as a
+// user's choice does. (Fyne's test driver runs a worker's fyne.Do on the
+// worker goroutine; SetSelected would still be refreshing the select when
+// the handler's work reports back.)
+func selectThen(sel *widget.Select, option string) {
+	changed := sel.OnChanged
+	sel.OnChanged = nil
+	sel.SetSelected(option)
+	sel.OnChanged = changed
+	changed(option)
+	waitIdle()
 }
