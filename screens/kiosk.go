@@ -36,6 +36,7 @@ type KioskSurvey interface {
 	Form(ctx context.Context, ref int64) (*survey.Form, error)
 	Start(ctx context.Context, ref int64, subj survey.Subject) (*survey.Response, error)
 	Resume(ctx context.Context, monitorID, formID string) (*survey.Response, error)
+	Unfinished(ctx context.Context) ([]survey.Response, error)
 	SaveAnswer(ctx context.Context, responseID int64, question, value string) error
 	Complete(ctx context.Context, responseID int64) error
 }

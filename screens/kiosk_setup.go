@@ -23,7 +23,9 @@ type kioskSetup struct {
 	forms    []survey.FormInfo
 	monitors []trial.Monitor
 	pinSet   bool
+	open     []survey.Response // unfinished, newest first
 
+	openSel    *widget.Select
 	trialSel   *widget.Select
 	sessionSel *widget.Select
 	sessOpts   []trial.Session
@@ -42,6 +44,7 @@ type kioskSetupData struct {
 	forms    []survey.FormInfo
 	monitors []trial.Monitor
 	pinSet   bool
+	open     []survey.Response
 }
 
 func newKioskSetup(k *Kiosk) *kioskSetup {
@@ -53,6 +56,8 @@ func newKioskSetup(k *Kiosk) *kioskSetup {
 	s.monitorSel = widget.NewSelectEntry(nil)
 	s.monitorSel.SetPlaceHolder(lang.L("kiosk.monitor_placeholder"))
 	s.formSel = newSelect(nil, nil)
+	s.openSel = newSelect(nil, func(string) { s.openChosen() })
+	s.openSel.PlaceHolder = lang.L("kiosk.unfinished_none")
 	s.pinStatus = widget.NewLabel("")
 	pinBtn := widget.NewButtonWithIcon(lang.L("kiosk.set_pin"), theme.AccountIcon(), s.setPIN)
 	s.result = widget.NewLabel("")
@@ -61,6 +66,7 @@ func newKioskSetup(k *Kiosk) *kioskSetup {
 	s.start = widget.NewButtonWithIcon(lang.L("kiosk.start"), theme.MediaPlayIcon(), s.begin)
 	s.start.Importance = widget.HighImportance
 	form := widget.NewForm(
+		widget.NewFormItem(lang.L("kiosk.unfinished"), s.openSel),
 		widget.NewFormItem(lang.L("field.trial"), s.trialSel),
 		widget.NewFormItem(lang.L("field.session"), s.sessionSel),
 		widget.NewFormItem(lang.L("kiosk.step"), s.stepSel),
@@ -98,6 +104,9 @@ func (s *kioskSetup) load() {
 			return d, err
 		}
 		d.forms = formChoices(infos)
+		if d.open, err = s.k.deps.Survey.Unfinished(ctx); err != nil {
+			return d, err
+		}
 		hash, err := s.k.deps.Trials.GetSetting(ctx, SettingKioskPIN)
 		d.pinSet = hash != ""
 		return d, err
@@ -106,7 +115,17 @@ func (s *kioskSetup) load() {
 			s.fail(err)
 			return
 		}
-		s.trials, s.sessions, s.forms, s.monitors, s.pinSet = d.trials, d.sessions, d.forms, d.monitors, d.pinSet
+		s.trials, s.sessions, s.forms, s.monitors, s.pinSet, s.open = d.trials, d.sessions, d.forms, d.monitors, d.pinSet, d.open
+		var open []string
+		for _, r := range d.open {
+			open = append(open, lang.L("kiosk.unfinished_item", map[string]any{"Monitor": r.MonitorID, "Form": r.FormID,
+				"When": r.UpdatedAt.Local().Format("01-02 15:04")}))
+		}
+		s.openSel.Options = open
+		if len(open) > 0 {
+			s.openSel.PlaceHolder = lang.L("kiosk.unfinished_pick", map[string]any{"N": len(open)})
+		}
+		s.openSel.Refresh()
 		names := make([]string, len(d.trials))
 		for i, t := range d.trials {
 			names[i] = t.Name
@@ -123,6 +142,22 @@ func (s *kioskSetup) load() {
 		s.formSel.Refresh()
 		s.showPIN()
 	})
+}
+
+// openChosen fills in the monitor and form of an unfinished questionnaire
+// (after a crash or power cut): Start then resumes it where it stopped.
+func (s *kioskSetup) openChosen() {
+	i := s.openSel.SelectedIndex()
+	if i < 0 || i >= len(s.open) {
+		return
+	}
+	r := s.open[i]
+	s.monitorSel.SetText(r.MonitorID)
+	for j, f := range s.forms {
+		if f.ID == r.FormID {
+			s.formSel.SetSelectedIndex(j)
+		}
+	}
 }
 
 func (s *kioskSetup) showPIN() {

@@ -321,7 +321,19 @@ func TestKioskResumesAfterReopening(t *testing.T) {
 
 	s2 := openSurveyStore(t, s.path)
 	w2 := newWindow(t)
-	k2 := startKiosk(t, w2, s2, m.ID, "ticket_entry")
+	// The staff page offers the unfinished questionnaire; picking it fills
+	// in the monitor and the form.
+	k2 := NewKiosk(w2, KioskDeps{Trials: s2.trials, Survey: s2.survey})
+	show(w2, k2.Object())
+	if len(k2.setup.open) != 1 || len(k2.setup.openSel.Options) != 1 {
+		t.Fatalf("unfinished offered: %v", k2.setup.openSel.Options)
+	}
+	k2.setup.openSel.SetSelectedIndex(0)
+	if k2.setup.monitorSel.Text != m.ID || k2.setup.forms[k2.setup.formSel.SelectedIndex()].ID != "ticket_entry" {
+		t.Fatalf("picking the unfinished one filled in %q and form %d", k2.setup.monitorSel.Text, k2.setup.formSel.SelectedIndex())
+	}
+	test.Tap(k2.setup.start)
+	waitIdle()
 	if k2.resp.ID != first {
 		t.Fatalf("reopened kiosk started response %d, want to resume %d", k2.resp.ID, first)
 	}
