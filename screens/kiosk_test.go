@@ -382,3 +382,24 @@ func allButtons(c fyne.Canvas, text string) []*widget.Button {
 	})
 	return out
 }
+
+// FuzzCheckKioskPIN: a stored hash of any shape is refused with an error
+// or checked; never a panic, and never a match for a PIN it was not made
+// from.
+func FuzzCheckKioskPIN(f *testing.F) {
+	good, err := HashKioskPIN("2468")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good, "2468")
+	f.Add(good, "")
+	f.Add("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$AAAA", "0000")
+	f.Add("$argon2id$v=19$m=99999999,t=1,p=1$AA$AA", "0000")
+	f.Add("$$$$$", "1")
+	f.Fuzz(func(t *testing.T, hash, pin string) {
+		err := CheckKioskPIN(hash, pin)
+		if err == nil && hash == good && pin != "2468" {
+			t.Errorf("PIN %q matches the hash of 2468", pin)
+		}
+	})
+}
