@@ -394,7 +394,7 @@ func (s *loansScreen) newCheckoutForm() *checkoutForm {
 		return widget.NewFormItem(label, container.NewVBox(o, e))
 	}
 	f.form = widget.NewForm(
-		item("monitor", lang.L("loans.monitor"), f.monitor),
+		item("monitor", lang.L("loans.monitor"), f.monitor.entry),
 		item("phone", lang.L("loans.phone"), f.phone),
 		item("sim", lang.L("loans.sim"), f.sim),
 		widget.NewFormItem("", f.charger),

@@ -73,7 +73,7 @@ func submitCheckout(t *testing.T, s *loansScreen, monitor, phone, sim, staff str
 	t.Helper()
 	f := s.newCheckoutForm()
 	waitIdle()
-	f.monitor.SetText(monitor)
+	f.monitor.entry.SetText(monitor)
 	f.phone.SetText(phone)
 	f.sim.SetText(sim)
 	f.staff.SetText(staff)
@@ -123,8 +123,8 @@ func TestCheckoutDefaultDueAndHistory(t *testing.T) {
 	if len(f.sims) != 1 || f.sims[0] != "8981300000000000091" {
 		t.Errorf("SIMs offered %v, want the free one", f.sims)
 	}
-	test.Type(f.monitor, ms[2].Kana) // the only monitor with that kana: picked by it
-	if f.due.Text != "2017-02-03" {  // testClock + the demo trial's 14 loan days
+	test.Type(f.monitor.entry, ms[2].Kana) // the only monitor with that kana: picked by it
+	if f.due.Text != "2017-02-03" {        // testClock + the demo trial's 14 loan days
 		t.Errorf("default due = %q, want 2017-02-03", f.due.Text)
 	}
 

@@ -12,7 +12,7 @@ import (
 // monitors, too many for a plain drop-down. Typing part of the id, name or
 // kana (folded as the monitors list folds it) narrows the choices.
 type monitorPicker struct {
-	*widget.SelectEntry
+	entry    *widget.SelectEntry // what goes on screen (not embedded: Fyne draws the object it was given)
 	monitors []trial.Monitor
 	keys     []string // SearchKey of each monitor's option and kana
 	matches  []int    // the monitors offered now
@@ -20,9 +20,9 @@ type monitorPicker struct {
 }
 
 func newMonitorPicker(placeholder string, changed func()) *monitorPicker {
-	p := &monitorPicker{SelectEntry: widget.NewSelectEntry(nil), changed: changed}
-	p.SetPlaceHolder(placeholder)
-	p.OnChanged = func(string) {
+	p := &monitorPicker{entry: widget.NewSelectEntry(nil), changed: changed}
+	p.entry.SetPlaceHolder(placeholder)
+	p.entry.OnChanged = func(string) {
 		p.narrow()
 		if p.changed != nil {
 			p.changed()
@@ -46,24 +46,24 @@ func (p *monitorPicker) setMonitors(ms []trial.Monitor) {
 // narrow offers the monitors matching what is typed (all when nothing is,
 // or when a whole option was picked).
 func (p *monitorPicker) narrow() {
-	q := trial.SearchKey(p.Text)
+	q := trial.SearchKey(p.entry.Text)
 	var opts []string
 	p.matches = p.matches[:0]
 	for i, m := range p.monitors {
 		o := monitorOption(m)
-		if q == "" || o == p.Text || strings.Contains(p.keys[i], q) {
+		if q == "" || o == p.entry.Text || strings.Contains(p.keys[i], q) {
 			opts = append(opts, o)
 			p.matches = append(p.matches, i)
 		}
 	}
-	p.SetOptions(opts)
+	p.entry.SetOptions(opts)
 }
 
 // selected is the monitor whose id starts the text ("M-0008 森 大輔",
 // "m-8"), else the only one matching what is typed (a name, a kana), or
 // false.
 func (p *monitorPicker) selected() (trial.Monitor, bool) {
-	f := strings.Fields(p.Text)
+	f := strings.Fields(p.entry.Text)
 	if len(f) == 0 {
 		return trial.Monitor{}, false
 	}
@@ -87,7 +87,7 @@ func (p *monitorPicker) typedID() string {
 	if m, ok := p.selected(); ok {
 		return m.ID
 	}
-	f := strings.Fields(p.Text)
+	f := strings.Fields(p.entry.Text)
 	if len(f) == 0 {
 		return ""
 	}

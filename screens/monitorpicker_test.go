@@ -23,7 +23,7 @@ func TestMonitorPickerNarrowsAndPicks(t *testing.T) {
 	}
 	// A family name shared by several monitors narrows but picks no one.
 	family := strings.Fields(ms[0].Name)[0]
-	test.Type(p, family)
+	test.Type(p.entry, family)
 	if len(p.matches) < 2 {
 		t.Skipf("demo data has one %s only", family)
 	}
@@ -36,11 +36,11 @@ func TestMonitorPickerNarrowsAndPicks(t *testing.T) {
 		t.Errorf("%q picked %s among %d", family, m.ID, len(p.matches))
 	}
 	// The id picks, typed loosely; an unknown id picks nothing.
-	p.SetText("m-" + strings.TrimLeft(ms[0].ID[2:], "0"))
+	p.entry.SetText("m-" + strings.TrimLeft(ms[0].ID[2:], "0"))
 	if m, ok := p.selected(); !ok || m.ID != ms[0].ID {
-		t.Errorf("%q picked %v %v, want %s", p.Text, m.ID, ok, ms[0].ID)
+		t.Errorf("%q picked %v %v, want %s", p.entry.Text, m.ID, ok, ms[0].ID)
 	}
-	p.SetText("M-9999")
+	p.entry.SetText("M-9999")
 	if _, ok := p.selected(); ok || p.typedID() != "M-9999" {
 		t.Errorf("M-9999 picked a monitor (typed id %q)", p.typedID())
 	}

@@ -89,6 +89,8 @@ func newPINPad(req jpki.PINRequest, done func(string, error)) *pinPad {
 	// A keypad for touch screens at a venue: digits are what the auth PIN
 	// is made of; the sign PIN's letters come from the keyboard.
 	keys := container.NewGridWithColumns(3)
+	// The keypad stops at the longest PIN; typing may go further and is
+	// then refused with the reason.
 	for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "", "0", "⌫"} {
 		switch k {
 		case "":
@@ -101,7 +103,11 @@ func newPINPad(req jpki.PINRequest, done func(string, error)) *pinPad {
 			}))
 		default:
 			k := k
-			keys.Add(widget.NewButton(k, func() { p.entry.SetText(p.entry.Text + k) }))
+			keys.Add(widget.NewButton(k, func() {
+				if max := map[jpki.Kind]int{jpki.Auth: 4, jpki.Sign: 16}[req.Kind]; len(p.entry.Text) < max {
+					p.entry.SetText(p.entry.Text + k)
+				}
+			}))
 		}
 	}
 	p.content = container.NewVBox(p.purpose, p.tries, p.entry, p.problem, keys,

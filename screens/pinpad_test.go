@@ -110,3 +110,14 @@ func TestPINPadMarkup(t *testing.T) {
 	test.Tap(p.cancel)
 	<-out
 }
+
+func TestPINPadKeypad(t *testing.T) {
+	w, p, out := askPIN(t, context.Background(), jpki.PINRequest{Kind: jpki.Auth, TriesLeft: 3, Max: 3, Purpose: "テスト"})
+	for _, k := range []string{"1", "2", "3", "4", "5"} { // the fifth digit does not go in
+		test.Tap(findButton(t, w.Canvas(), k))
+	}
+	test.Tap(p.ok)
+	if r := <-out; r.err != nil || r.pin != "1234" {
+		t.Fatalf("got %q, %v; want 1234", r.pin, r.err)
+	}
+}

@@ -162,7 +162,7 @@ func (s *readersScreen) virtualSection() fyne.CanvasObject {
 	help := widget.NewLabel(lang.L("readers.virtual_help"))
 	help.Wrapping = fyne.TextWrapWord
 	return container.NewVBox(widget.NewSeparator(), boldLabel(lang.L("readers.virtual_title")), help,
-		widget.NewForm(widget.NewFormItem(lang.L("readers.virtual_holder"), s.holder),
+		widget.NewForm(widget.NewFormItem(lang.L("readers.virtual_holder"), s.holder.entry),
 			widget.NewFormItem(lang.L("readers.virtual_profile"), s.profile)),
 		container.NewHBox(s.hold, s.remove), s.vstate)
 }

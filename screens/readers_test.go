@@ -45,7 +45,7 @@ func readersFor(t *testing.T, hw ReaderSource) (fyne.Window, *readersScreen, *Vi
 func TestReadersNoPCSCD(t *testing.T) {
 	hw := fixedReaders{err: fmt.Errorf("%w (SCardEstablishContext: Service not available)", ErrPCSCNotRunning)}
 	w, s, _ := readersFor(t, hw)
-	if want := "pcscd が動いていません。実機のリーダーは使えません（仮想カードは使えます）。"; s.state.Text != want {
+	if want := "pcscdが動いていません。実機のリーダーは使えません（仮想カードは使えます）。"; s.state.Text != want {
 		t.Errorf("state = %q, want %q", s.state.Text, want)
 	}
 	if s.list.Length() != 1 || !s.readers[0].Virtual {
@@ -76,7 +76,7 @@ func TestReadersNone(t *testing.T) {
 // profile and taps Hold, as staff do.
 func holdVirtual(t *testing.T, w fyne.Window, s *readersScreen, id, profile string) {
 	t.Helper()
-	test.Type(s.holder, strings.Replace(strings.ToLower(id), "-000", "-", 1)) // "m-1" for M-0001, as people type
+	test.Type(s.holder.entry, strings.Replace(strings.ToLower(id), "-000", "-", 1)) // "m-1" for M-0001, as people type
 	if _, ok := s.holder.selected(); !ok {
 		t.Fatalf("typing %s did not pick it", id)
 	}

@@ -84,8 +84,8 @@ click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1.5}"; }
 shot() { import -window root "$work/$1.png" && convert "$work/$1.png" -strip -colors 256 "PNG8:$out/$1.png"; }
 
 click 70 184                          # リーダー
-click 528 658 1                       # monitor list of the virtual card section
-click 400 301 0.5                     # M-0008
+click 528 658 0.3                     # monitor picker of the virtual card section
+xdotool type --delay 40 "m-8"; sleep 0.5 # M-0008
 click 283 738 4                       # カードをかざす (issues the card: RSA key generation)
 click 810 62 2                        # カードを確認
 click 930 62 1.5                      # PIN を確認: the PIN pad
