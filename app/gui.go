@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"jpkipilot/app/cli"
 	"jpkipilot/screens"
 	"jpkipilot/trial"
 	"jpkipilot/trial/store"
@@ -158,7 +159,7 @@ func (g *gui) showMain() {
 	})
 	g.setContent(shell.Object())
 	if !g.probe {
-		screens.OfferDemo(w, svc, shell.Reload)
+		screens.OfferDemo(w, demoSeeder{svc, g.db}, shell.Reload)
 	}
 }
 
@@ -178,3 +179,16 @@ func showStoreProblem(a fyne.App, opts Options, dsn string, openErr error) error
 
 // processStart is as close to the process start as Go code gets.
 var processStart = time.Now()
+
+// demoSeeder is the first-run demo offer's service: the trial service, with
+// seeding that also fills the demo monitors' questionnaire answers, as
+// `jpkipilot demo seed` does.
+type demoSeeder struct {
+	*trial.Service
+	db *store.DB
+}
+
+func (d demoSeeder) SeedDemo(ctx context.Context) (trial.DemoSummary, error) {
+	sum, _, err := cli.SeedDemo(ctx, d.db)
+	return sum, err
+}
