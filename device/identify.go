@@ -54,14 +54,23 @@ func Identify(ctx context.Context, t Transport) (CardKind, error) {
 		}
 		return OtherJPKI, nil
 	}
+	return ClassifyTokenInfo(info), nil
+}
+
+// ClassifyTokenInfo tells the token kind from the label in EF 0006 (padded
+// with spaces, or NULs on some implementations): the one rule both the
+// readers panel and the JPKI client use.
+func ClassifyTokenInfo(info []byte) CardKind {
 	token := bytes.TrimRight(info, " \x00")
 	switch {
-	case bytes.HasPrefix(token, []byte("JPKIAPICCTOKEN")): // JPKIAPICCTOKEN2 on current cards
-		return MyNumberCard, nil
+	case bytes.HasPrefix(token, []byte("JPKIAPICCTOKEN")):
+		// JPKIAPICCTOKEN2 on current cards; the digit is a generation, so a
+		// later one is still a card.
+		return MyNumberCard
 	case bytes.Equal(token, []byte("JPKIAPGPSETOKEN")):
-		return PhoneToken, nil
+		return PhoneToken
 	}
-	return OtherJPKI, nil
+	return OtherJPKI
 }
 
 // cardOnly drops status-word errors (the card answered) and keeps

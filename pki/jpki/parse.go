@@ -5,11 +5,12 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"strings"
+
+	"jpkipilot/device"
 )
 
 // The JPKI application's name and elementary files (DESIGN.md).
-var aid = []byte{0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}
+var aid = device.JPKIAID
 
 const (
 	efSignCert   uint16 = 0x0001
@@ -28,9 +29,8 @@ const tokenInfoLen = 32
 
 // Token labels in EF 0006, space-padded to 32 bytes on the card.
 const (
-	labelCard       = "JPKIAPICCTOKEN2"
-	labelCardPrefix = "JPKIAPICCTOKEN"
-	labelPhone      = "JPKIAPGPSETOKEN"
+	labelCard  = "JPKIAPICCTOKEN2"
+	labelPhone = "JPKIAPGPSETOKEN"
 )
 
 // TokenInfo is the content of EF 0006.
@@ -51,12 +51,10 @@ func ParseTokenInfo(b []byte) (TokenInfo, error) {
 			return TokenInfo{}, fmt.Errorf("jpki: token info holds a non-printable byte %02X at offset %d", label[i], i)
 		}
 	}
-	switch {
-	case strings.HasPrefix(label, labelCardPrefix):
-		// JPKIAPICCTOKEN2 on current cards; the digit is a generation, so a
-		// later one is still a card (device.Identify agrees).
+	switch device.ClassifyTokenInfo(b) {
+	case device.MyNumberCard:
 		return TokenInfo{Label: label, Kind: MyNumberCard}, nil
-	case label == labelPhone:
+	case device.PhoneToken:
 		return TokenInfo{Label: label, Kind: PhoneToken}, nil
 	}
 	return TokenInfo{}, fmt.Errorf("jpki: unrecognised token info %q (want %s or %s)", label, labelCard, labelPhone)

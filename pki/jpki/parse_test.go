@@ -66,7 +66,7 @@ func FuzzParseTokenInfo(f *testing.F) {
 			return
 		}
 		switch {
-		case ti.Kind == MyNumberCard && strings.HasPrefix(ti.Label, labelCardPrefix):
+		case ti.Kind == MyNumberCard && strings.HasPrefix(ti.Label, "JPKIAPICCTOKEN"):
 		case ti.Kind == PhoneToken && ti.Label == labelPhone:
 		default:
 			t.Fatalf("ParseTokenInfo(%q) = %+v", b, ti)
