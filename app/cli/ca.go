@@ -293,22 +293,10 @@ func issueWithNewKey(env *Env, ca *pki.CA, req pki.IssueRequest, keyOut string) 
 
 // writePrivate writes a key file readable by its owner only, whole or not at all.
 func writePrivate(name string, data []byte) error {
-	tmp, err := os.CreateTemp(dirOf(name), ".jpkipilot-key-*")
-	if err != nil {
+	return writeAtomic(name, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
+	})
 }
 
 // loadPublicKey reads a PKIX ("PUBLIC KEY") or PKCS#1 ("RSA PUBLIC KEY")

@@ -241,11 +241,21 @@ func writeOutput(env *Env, name string, data []byte) error {
 		_, err := env.Stdout.Write(data)
 		return err
 	}
+	return writeAtomic(name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic writes name whole or not at all: write fills a temporary file
+// beside it (readable by its owner only), which is renamed over name only
+// when write and the close succeeded.
+func writeAtomic(name string, write func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(dirOf(name), ".jpkipilot-*")
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(data)
+	err = write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

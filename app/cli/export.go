@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 
 	"jpkipilot/survey"
@@ -60,22 +59,13 @@ func runExport(env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	// Write beside the target and rename, so that a failed or cancelled
-	// export never leaves a partial workbook under the requested name.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".export-*.xlsx")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
+	// A failed or cancelled export never leaves a partial workbook under
+	// the requested name.
 	responses := 0
-	err = svc.Export(env.Ctx, tmp, opt, func(d, total int) { responses = total })
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	err = writeAtomic(*out, func(w io.Writer) error {
+		return svc.Export(env.Ctx, w, opt, func(d, total int) { responses = total })
+	})
 	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s: %d responses\n", *out, responses)
