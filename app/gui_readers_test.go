@@ -3,16 +3,13 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
 	"jpkipilot/device"
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vpcd"
+	"jpkipilot/device/vpcd/vpcdtest"
 	"jpkipilot/screens"
 )
 
@@ -20,22 +17,8 @@ import (
 // served into the reader is seen through Watch (no polling), identified by
 // selecting the JPKI AP, and gone again when it is pulled.
 func TestPCSCReadersFollowACard(t *testing.T) {
-	addr := os.Getenv("JPKIPILOT_TEST_VPCD")
-	if addr == "" {
-		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
-			t.Fatal("JPKIPILOT_TEST_VPCD is not set (start scripts/pcsc-harness.sh)")
-		}
-		t.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with vpcd")
-	}
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 35963 || n > 35964 {
-		t.Fatalf("JPKIPILOT_TEST_VPCD %q: want port 35963 or 35964", addr)
-	}
-	reader := fmt.Sprintf("Virtual PCD 00 %02d", n-35963)
+	addr := vpcdtest.Addr(t)
+	reader := vpcdtest.Reader(t, addr)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -3,14 +3,14 @@
 package cli
 
 import (
+	"jpkipilot/device/vpcd/vpcdtest"
+
 	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,19 +23,8 @@ import (
 // TestCardCommandsThroughPCSC runs the card commands against a virtual card
 // served into the real pcscd (JPKIPILOT_TEST_VPCD), through device/pcsc.
 func TestCardCommandsThroughPCSC(t *testing.T) {
-	addr := os.Getenv("JPKIPILOT_TEST_VPCD")
-	if addr == "" {
-		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
-			t.Fatal("JPKIPILOT_TEST_VPCD is not set but JPKIPILOT_REQUIRE_SERVICES=1")
-		}
-		t.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with the vpcd driver")
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 35963 || n > 35964 {
-		t.Fatalf("JPKIPILOT_TEST_VPCD=%q: want 127.0.0.1:35963 or :35964", addr)
-	}
-	reader := "Virtual PCD 00 0" + strconv.Itoa(n-35963)
+	addr := vpcdtest.Addr(t)
+	reader := vpcdtest.Reader(t, addr)
 	cfg, err := cardDemo()
 	if err != nil {
 		t.Fatal(err)

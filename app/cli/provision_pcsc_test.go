@@ -3,9 +3,10 @@
 package cli
 
 import (
+	"jpkipilot/device/vpcd/vpcdtest"
+
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,12 +18,7 @@ import (
 // pcscd on the second vpcd port and reads the applet's state back with
 // `provision status --read` through PC/SC and the SCP03 keys on file.
 func TestProvisionVirtualSIMThroughPCSC(t *testing.T) {
-	if os.Getenv("JPKIPILOT_TEST_VPCD") == "" {
-		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
-			t.Fatal("JPKIPILOT_TEST_VPCD is not set but JPKIPILOT_REQUIRE_SERVICES=1")
-		}
-		t.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with the vpcd driver")
-	}
+	vpcdtest.Addr(t)                   // pcscd with vpcd is there (the test uses the second port)
 	const reader = "Virtual PCD 00 01" // port 35964: the provisioning tests' reader
 	c := newCounterDesk(t)
 	openCard, awaitSwap = openPCSC, pcscAwaitSwap // the real adapter, not the test's virtual reader

@@ -3,12 +3,12 @@
 package cli
 
 import (
+	"jpkipilot/device/vpcd/vpcdtest"
+
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,20 +21,9 @@ import (
 // TestReadersThroughPCSC lists the vpcd readers with a virtual My Number
 // card in one of them (JPKIPILOT_TEST_VPCD).
 func TestReadersThroughPCSC(t *testing.T) {
-	addr := os.Getenv("JPKIPILOT_TEST_VPCD")
-	if addr == "" {
-		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
-			t.Fatal("JPKIPILOT_TEST_VPCD is not set but JPKIPILOT_REQUIRE_SERVICES=1")
-		}
-		t.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with the vpcd driver")
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 35963 || n > 35964 {
-		t.Fatalf("JPKIPILOT_TEST_VPCD=%q: want 127.0.0.1:35963 or :35964", addr)
-	}
-	reader := "Virtual PCD 00 0" + strconv.Itoa(n-35963)
-	other := "Virtual PCD 00 0" + strconv.Itoa(1-(n-35963))
+	addr := vpcdtest.Addr(t)
+	reader := vpcdtest.Reader(t, addr)
+	other := vpcdtest.Reader(t, vpcdtest.Other(t, addr))
 	cfg, err := cardDemo()
 	if err != nil {
 		t.Fatal(err)
@@ -88,19 +77,8 @@ func TestReadersWithoutPCSCD(t *testing.T) {
 // TestVCardIntoPCSCD serves a phone token with "jpkipilot vcard" into the
 // real pcscd and finds it with "jpkipilot readers".
 func TestVCardIntoPCSCD(t *testing.T) {
-	addr := os.Getenv("JPKIPILOT_TEST_VPCD")
-	if addr == "" {
-		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
-			t.Fatal("JPKIPILOT_TEST_VPCD is not set but JPKIPILOT_REQUIRE_SERVICES=1")
-		}
-		t.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with the vpcd driver")
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 35963 || n > 35964 {
-		t.Fatalf("JPKIPILOT_TEST_VPCD=%q: want 127.0.0.1:35963 or :35964", addr)
-	}
-	reader := "Virtual PCD 00 0" + strconv.Itoa(n-35963)
+	addr := vpcdtest.Addr(t)
+	reader := vpcdtest.Reader(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	vctx, stop := context.WithCancel(ctx)

@@ -5,46 +5,18 @@ package pcsc
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vpcd"
+	"jpkipilot/device/vpcd/vpcdtest"
 )
 
-// vpcdAddr returns JPKIPILOT_TEST_VPCD (pcscd with the vpcd driver, see
-// scripts/pcsc-harness.sh) or skips; with JPKIPILOT_REQUIRE_SERVICES=1 a
-// missing service fails the test instead.
-func vpcdAddr(t testing.TB) string {
-	t.Helper()
-	addr := os.Getenv("JPKIPILOT_TEST_VPCD")
-	if addr == "" {
-		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
-			t.Fatal("JPKIPILOT_TEST_VPCD is not set (start scripts/pcsc-harness.sh)")
-		}
-		t.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with vpcd")
-	}
-	return addr
-}
+func vpcdAddr(t testing.TB) string { return vpcdtest.Addr(t) }
 
-// readerFor names the vpcd reader behind a port: 35963 is "Virtual PCD 00 00".
-func readerFor(t testing.TB, addr string) string {
-	t.Helper()
-	_, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, err := strconv.Atoi(p)
-	if err != nil || port < 35963 || port > 35964 {
-		t.Fatalf("JPKIPILOT_TEST_VPCD %q: want port 35963 or 35964", addr)
-	}
-	return fmt.Sprintf("Virtual PCD 00 %02d", port-35963)
-}
+func readerFor(t testing.TB, addr string) string { return vpcdtest.Reader(t, addr) }
 
 var (
 	demoOnce   sync.Once

@@ -8,9 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
-	"net"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,33 +15,12 @@ import (
 	"jpkipilot/device/pcsc"
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vpcd"
+	"jpkipilot/device/vpcd/vpcdtest"
 )
 
-// vpcdAddr is the vpcd port of the real pcscd (JPKIPILOT_TEST_VPCD), or
-// skips the test when there is none.
-func vpcdAddr(tb testing.TB) string {
-	tb.Helper()
-	addr := os.Getenv("JPKIPILOT_TEST_VPCD")
-	if addr == "" {
-		if os.Getenv("JPKIPILOT_REQUIRE_SERVICES") == "1" {
-			tb.Fatal("JPKIPILOT_TEST_VPCD is not set but JPKIPILOT_REQUIRE_SERVICES=1")
-		}
-		tb.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with the vpcd driver")
-	}
-	return addr
-}
+func vpcdAddr(tb testing.TB) string { return vpcdtest.Addr(tb) }
 
-// vpcdReader names the reader of a vpcd port: 35963 is "Virtual PCD 00 00",
-// the next port "Virtual PCD 00 01".
-func vpcdReader(tb testing.TB, addr string) string {
-	tb.Helper()
-	_, p, err := net.SplitHostPort(addr)
-	n, err2 := strconv.Atoi(p)
-	if err != nil || err2 != nil || n < 35963 || n > 35964 {
-		tb.Fatalf("JPKIPILOT_TEST_VPCD=%q: want 127.0.0.1:35963 or :35964", addr)
-	}
-	return "Virtual PCD 00 0" + strconv.Itoa(n-35963)
-}
+func vpcdReader(tb testing.TB, addr string) string { return vpcdtest.Reader(tb, addr) }
 
 // pcscSetup serves a fresh virtual card into pcscd and connects to it
 // through PC/SC, the way the application reaches a real card.

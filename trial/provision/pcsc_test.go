@@ -3,9 +3,10 @@
 package provision_test
 
 import (
+	"jpkipilot/device/vpcd/vpcdtest"
+
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -29,12 +30,7 @@ const (
 
 func needPCSCD(tb testing.TB) {
 	tb.Helper()
-	if os.Getenv("JPKIPILOT_TEST_VPCD") == "" {
-		if storetest.Required() {
-			tb.Fatal("JPKIPILOT_TEST_VPCD is not set but JPKIPILOT_REQUIRE_SERVICES=1")
-		}
-		tb.Skip("JPKIPILOT_TEST_VPCD not set: no pcscd with the vpcd driver")
-	}
+	vpcdtest.Addr(tb) // pcscd with vpcd is there (these tests use the second port)
 }
 
 // slot is the counter's one reader, reached through the real pcscd: a
