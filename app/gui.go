@@ -17,6 +17,7 @@ import (
 	"jpkipilot/app/cli"
 	"jpkipilot/screens"
 	"jpkipilot/trial"
+	"jpkipilot/trial/provision"
 	"jpkipilot/trial/store"
 )
 
@@ -142,6 +143,9 @@ func (g *gui) showMain() {
 		{Title: lang.L("nav.devices"), Icon: theme.StorageIcon(), Make: func() fyne.CanvasObject { return screens.NewDevices(w, g.loans) }},
 		{Title: lang.L("nav.loans"), Icon: theme.MailSendIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewLoans(w, screens.LoansDeps{Loans: g.loans, Monitors: svc, Trials: svc})
+		}},
+		{Title: lang.L("nav.provision"), Icon: theme.LoginIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewProvision(w, screens.ProvisionDeps{Desk: provision.NewDesk(g.db), Readers: g.readers, Staff: osUser()})
 		}},
 		{Title: lang.L("nav.results"), Icon: theme.DocumentIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewResults(w, screens.ResultsDeps{Trials: svc, Survey: g.survey(), Lang: g.lang, ExportedBy: osUser()})
