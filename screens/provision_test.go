@@ -176,7 +176,14 @@ func (p *provDesk) screen(t *testing.T) (*provisionScreen, *[]string) {
 
 func (s *provisionScreen) pick(t *testing.T) {
 	t.Helper()
+	// What picking the loan does, with the select's own redraw finished
+	// before the status loads: the test driver runs fyne.Do on the worker,
+	// so the two would otherwise draw at once (the app draws on one goroutine).
+	on := s.loanSel.OnChanged
+	s.loanSel.OnChanged = nil
 	s.loanSel.SetSelectedIndex(0)
+	s.loanSel.OnChanged = on
+	on(s.loanSel.Selected)
 	waitIdle()
 	s.cardReader.SetSelected("Card reader")
 	s.phoneRdr.SetSelected("Phone reader")
