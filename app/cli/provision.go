@@ -27,7 +27,7 @@ func init() {
 		Name: "provision",
 		Usage: "provision android --loan L-0001 [--reader R] [--phone-reader R] [--pin-file F] [--new-pin-file F] [--passphrase-file F] [--staff NAME]" +
 			" | proof --monitor M-0001 [--reader R] [--pin-file F]" +
-			" | ios --monitor M-0001 --csr F --out CERT [--passphrase-file F]" +
+			" | ios --monitor M-0001 --csr F|QR.png --out CERT [--qr CERT.png] [--passphrase-file F]" +
 			" | status --loan L-0001 [--read] [--phone-reader R]" +
 			" | rollback --loan L-0001 [--phone-reader R] [--passphrase-file F]" +
 			" | return --loan L-0001 --staff NAME [--notes T] [--missing A,B] [--unresolved WHY] [--phone-reader R] [--passphrase-file F]" +
@@ -57,8 +57,9 @@ func runProvision(env *Env, args []string) error {
 	newPINFile := fs.String("new-pin-file", "", "file whose first line is the phone's new 4-digit auth PIN")
 	passFile := fs.String("passphrase-file", "", "file whose first line is the trial CA passphrase")
 	staff := fs.String("staff", "", "staff member at the counter")
-	csrFile := fs.String("csr", "", "PKCS#10 request from the iPhone (PEM or DER)")
+	csrFile := fs.String("csr", "", "PKCS#10 request from the iPhone: PEM, DER, or a PNG/JPEG of its QR code")
 	out := fs.String("out", "", "where to write the certificate (PEM)")
+	qrOut := fs.String("qr", "", "also write the certificate as a QR code PNG here, for the iPhone to scan")
 	read := fs.Bool("read", false, "status: also read the applet state from the phone")
 	notes := fs.String("notes", "", "return: condition of what came back")
 	missing := fs.String("missing", "", "return: items not returned, comma separated")
@@ -149,6 +150,11 @@ func runProvision(env *Env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("--csr: %w", err)
 		}
+		if provision.IsImage(csr) {
+			if csr, err = provision.ReadQR(csr); err != nil {
+				return fmt.Errorf("--csr %s: %w", *csrFile, err)
+			}
+		}
 		if _, err := provision.ParseCSR(csr); err != nil {
 			return err // before asking for the passphrase
 		}
@@ -160,10 +166,20 @@ func runProvision(env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeOutput(env, *out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: issued.Cert.Raw})); err != nil {
+		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: issued.Cert.Raw})
+		if err := writeOutput(env, *out, certPEM); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stderr, "certificate %s issued to %s (no QR code: this build has no QR encoder)\n", issued.Serial.Text(16), issued.Holder)
+		if *qrOut != "" {
+			img, err := provision.QRPNG(certPEM, 600)
+			if err == nil {
+				err = writeAtomic(*qrOut, func(w io.Writer) error { _, err := w.Write(img); return err })
+			}
+			if err != nil {
+				return fmt.Errorf("certificate %s issued and written to %s, but its QR code was not: %w", issued.Serial.Text(16), *out, err)
+			}
+		}
+		fmt.Fprintf(env.Stderr, "certificate %s issued to %s\n", issued.Serial.Text(16), issued.Holder)
 		return nil
 	case "vsim":
 		return serveVirtualSIM(env, desk, *simSerial, *vpcdAddr, *once)

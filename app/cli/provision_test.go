@@ -18,6 +18,7 @@ import (
 	"jpkipilot/pki"
 	"jpkipilot/pki/scp03"
 	"jpkipilot/trial"
+	"jpkipilot/trial/provision"
 	"jpkipilot/trial/store"
 )
 
@@ -171,5 +172,31 @@ func TestProvisionCommands(t *testing.T) {
 	}
 	if _, err := os.Stat(c.path("bad.pem")); !os.IsNotExist(err) {
 		t.Error("a certificate file was written for a bad CSR")
+	}
+
+	// The same by QR code: the phone's request as a picture in, the
+	// certificate as a picture out.
+	reqPNG, err := provision.QRPNG(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.path("req.png"), reqPNG, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("provision", "ios", "--monitor", c.monitor, "--csr", c.path("req.png"), "--out", c.path("cert2.pem"), "--qr", c.path("cert2.png"), "--passphrase-file", pass)
+	certPEM, err := os.ReadFile(c.path("cert2.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := os.ReadFile(c.path("cert2.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromQR, err := provision.ReadQR(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fromQR, certPEM) {
+		t.Errorf("the certificate's QR code holds %d bytes, not the %d of the certificate", len(fromQR), len(certPEM))
 	}
 }
