@@ -19,6 +19,7 @@ import (
 	"jpkipilot/pki/scp03"
 	"jpkipilot/trial"
 	"jpkipilot/trial/provision"
+	"jpkipilot/trial/qr"
 	"jpkipilot/trial/store"
 )
 
@@ -150,8 +151,8 @@ func runProvision(env *Env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("--csr: %w", err)
 		}
-		if provision.IsImage(csr) {
-			if csr, err = provision.ReadQR(csr); err != nil {
+		if qr.IsImage(csr) {
+			if csr, err = qr.Read(csr); err != nil {
 				return fmt.Errorf("--csr %s: %w", *csrFile, err)
 			}
 		}
@@ -171,7 +172,7 @@ func runProvision(env *Env, args []string) error {
 			return err
 		}
 		if *qrOut != "" {
-			img, err := provision.QRPNG(certPEM, 600)
+			img, err := qr.PNG(certPEM, 600)
 			if err == nil {
 				err = writeAtomic(*qrOut, func(w io.Writer) error { _, err := w.Write(img); return err })
 			}

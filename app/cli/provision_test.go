@@ -18,7 +18,7 @@ import (
 	"jpkipilot/pki"
 	"jpkipilot/pki/scp03"
 	"jpkipilot/trial"
-	"jpkipilot/trial/provision"
+	"jpkipilot/trial/qr"
 	"jpkipilot/trial/store"
 )
 
@@ -176,7 +176,7 @@ func TestProvisionCommands(t *testing.T) {
 
 	// The same by QR code: the phone's request as a picture in, the
 	// certificate as a picture out.
-	reqPNG, err := provision.QRPNG(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), 600)
+	reqPNG, err := qr.PNG(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), 600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestProvisionCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromQR, err := provision.ReadQR(img)
+	fromQR, err := qr.Read(img)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package provision
+package qr
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func TestQRRoundTripOfACSR(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
-	img, err := QRPNG(text, 600)
+	img, err := PNG(text, 600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,23 +34,25 @@ func TestQRRoundTripOfACSR(t *testing.T) {
 	if _, err := png.Decode(bytes.NewReader(img)); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadQR(img)
+	back, err := Read(img)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(back, text) {
 		t.Fatalf("QR gave back %d bytes, want the %d of the request", len(back), len(text))
 	}
-	if _, err := ParseCSR(back); err != nil {
+	blk, _ := pem.Decode(back)
+	csr, err := x509.ParseCertificateRequest(blk.Bytes)
+	if err != nil || csr.CheckSignature() != nil {
 		t.Fatalf("request read from the QR code: %v", err)
 	}
 }
 
 func TestQRRefusals(t *testing.T) {
-	if _, err := QRPNG(nil, 300); err == nil {
+	if _, err := PNG(nil, 300); err == nil {
 		t.Error("empty QR encoded")
 	}
-	if _, err := QRPNG(bytes.Repeat([]byte("A"), maxQRBytes+1), 300); err == nil {
+	if _, err := PNG(bytes.Repeat([]byte("A"), maxQRBytes+1), 300); err == nil {
 		t.Error("oversized QR encoded")
 	}
 	// A picture without a QR code in it.
@@ -62,10 +64,10 @@ func TestQRRefusals(t *testing.T) {
 	if err := png.Encode(&buf, white); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadQR(buf.Bytes()); err == nil {
+	if _, err := Read(buf.Bytes()); err == nil {
 		t.Error("a blank picture decoded as a QR code")
 	}
-	if _, err := ReadQR([]byte("not an image")); err == nil {
+	if _, err := Read([]byte("not an image")); err == nil {
 		t.Error("text decoded as an image")
 	}
 }

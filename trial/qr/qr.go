@@ -1,4 +1,7 @@
-package provision
+// Package qr moves text between the counter and a phone as QR codes: the
+// iOS path's requests and certificates, the bank demo's authenticator
+// enrolment.
+package qr
 
 import (
 	"bytes"
@@ -13,18 +16,15 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 )
 
-// The iOS path hands requests and certificates between the phone and the
-// counter as files or as QR codes: the phone app shows its CSR as a QR code
-// (scanned or photographed), and the counter shows the certificate as one.
-// A QR code carries the PEM text; version 40 with ~7 % error correction
-// holds 2,953 bytes, room for an RSA-2048 request or certificate.
+// A QR code carries text; version 40 with ~7 % error correction holds
+// 2,953 bytes, room for an RSA-2048 request or certificate in PEM.
 
 // maxQRBytes is a version 40-L QR code's byte-mode capacity.
 const maxQRBytes = 2953
 
-// QRPNG encodes text (a PEM request or certificate) as a QR code PNG,
+// PNG encodes text (a PEM request or certificate) as a QR code PNG,
 // px pixels a side at least, with the standard four-module quiet zone.
-func QRPNG(text []byte, px int) ([]byte, error) {
+func PNG(text []byte, px int) ([]byte, error) {
 	if len(text) == 0 {
 		return nil, errors.New("QR: nothing to encode")
 	}
@@ -51,8 +51,8 @@ func IsImage(b []byte) bool {
 	return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) || bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF})
 }
 
-// ReadQR decodes the QR code in a PNG or JPEG image and returns its text.
-func ReadQR(img []byte) ([]byte, error) {
+// Read decodes the QR code in a PNG or JPEG image and returns its text.
+func Read(img []byte) ([]byte, error) {
 	pic, _, err := image.Decode(bytes.NewReader(img))
 	if err != nil {
 		return nil, fmt.Errorf("QR image: %w", err)
