@@ -18,15 +18,16 @@ echo "== services"
 echo "== go vet"
 go vet ./...
 
-# Packages that hold a vpcd reader run one at a time (two readers, two ports).
-card_pkgs=$(go list ./device/... ./pki/jpki/... ./trial/provision/... ./app/cli/... 2>/dev/null)
-gui_pkgs=$(go list ./screens/... ./app 2>/dev/null)
+# Packages whose tests hold a vpcd reader run one at a time (two readers,
+# two ports): the ones that use the test pcscd, found by what they read.
+card_pkgs=$(go list $(git grep -l -e vpcdtest -e JPKIPILOT_TEST_VPCD -- '*_test.go' | xargs -n1 dirname | sort -u | sed 's#^#./#') ./device/...)
+gui_pkgs=$(go list ./screens/... ./app)
 other_pkgs=$(go list ./... | grep -vxF -f <(printf '%s\n' $card_pkgs $gui_pkgs))
 
 echo "== go test -race (store, trial, pki, survey)"
 go test -race -count=1 $other_pkgs
 echo "== go test -race -p 1 (card path through pcscd + vpcd)"
-go test -race -count=1 -p 1 $card_pkgs
+go test -race -count=1 -p 1 $(printf '%s\n' $card_pkgs | sort -u | grep -vxF -f <(printf '%s\n' $gui_pkgs))
 echo "== screen tests (fyne test driver, no cgo)"
 CGO_ENABLED=0 go test -count=1 ./screens/...
 echo "== app (GUI composition, cgo)"
