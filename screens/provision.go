@@ -63,6 +63,8 @@ type provisionScreen struct {
 	reason     *widget.Entry // why a return could not be completed
 	returnBtn  *widget.Button
 	returnText *widget.Label
+	iosBtn     *widget.Button
+	iosText    *widget.Label
 	content    fyne.CanvasObject
 
 	heldCh  chan struct{}
@@ -123,6 +125,9 @@ func newProvisionScreen(w fyne.Window, deps ProvisionDeps) *provisionScreen {
 	s.returnBtn = widget.NewButtonWithIcon(lang.L("provision.return"), theme.MailReplyIcon(), s.runReturn)
 	s.returnText = widget.NewLabel("")
 	s.returnText.Wrapping = fyne.TextWrapWord
+	s.iosBtn = widget.NewButtonWithIcon(lang.L("provision.ios_csr"), theme.FileIcon(), s.pickCSR)
+	s.iosText = widget.NewLabel("")
+	s.iosText.Wrapping = fyne.TextWrapWord
 
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("provision.loan"), s.loanSel),
@@ -136,6 +141,9 @@ func newProvisionScreen(w fyne.Window, deps ProvisionDeps) *provisionScreen {
 		widget.NewSeparator(),
 		widget.NewLabelWithStyle(lang.L("provision.return_title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		s.reason, s.returnBtn, s.returnText,
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle(lang.L("provision.ios_title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		s.iosBtn, s.iosText,
 	)
 	right := container.NewVBox(
 		widget.NewLabelWithStyle(lang.L("provision.steps"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -411,7 +419,7 @@ func (s *provisionScreen) inputs() (trial.Loan, *connector, []byte, bool) {
 
 func (s *provisionScreen) busy(on bool) {
 	s.running = on
-	for _, b := range []*widget.Button{s.start, s.resume, s.rollback, s.returnBtn} {
+	for _, b := range []*widget.Button{s.start, s.resume, s.rollback, s.returnBtn, s.iosBtn} {
 		if on {
 			b.Disable()
 		} else {

@@ -3,8 +3,13 @@ package screens
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"strings"
 	"sync"
@@ -328,5 +333,53 @@ func TestProvisionErrorTextNamesTheCause(t *testing.T) {
 	got := provisionErrorText(errors.Join(errors.New("L-000001"), provision.ErrAlreadyProvisioned))
 	if !strings.Contains(got, "設定済み") {
 		t.Errorf("%q", got)
+	}
+}
+
+func TestProvisionIOSIssuesForACSR(t *testing.T) {
+	p := newProvDesk(t, provSIMKeys)
+	s, asked := p.screen(t)
+	s.pick(t)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "iPhone"}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+
+	var saved []byte
+	save := func(_ string, b []byte) { saved = b }
+	// A request whose signature does not verify is refused before the card is asked for.
+	bad := bytes.Clone(der)
+	bad[len(bad)-1] ^= 1
+	_, conn, pass, _ := s.inputs()
+	s.issueIOS(p.loan.MonitorID, bad, pass, conn, save)
+	waitIdle()
+	if saved != nil || len(*asked) != 0 || !strings.Contains(s.iosText.Text, "proof of possession") {
+		t.Fatalf("tampered CSR: saved %v, PIN asked %q, text %q", saved != nil, *asked, s.iosText.Text)
+	}
+
+	_, conn, pass, _ = s.inputs()
+	s.issueIOS(p.loan.MonitorID, csr, pass, conn, save)
+	waitIdle()
+	if len(*asked) != 1 {
+		t.Errorf("PIN pads %q, want the card's PIN once for proofing", *asked)
+	}
+	blk, _ := pem.Decode(saved)
+	if blk == nil {
+		t.Fatalf("nothing saved; text %q", s.iosText.Text)
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		t.Error("the certificate is not for the CSR's key")
+	}
+	if !strings.Contains(s.iosText.Text, pki.SerialHex(cert.SerialNumber)) {
+		t.Errorf("text %q does not name serial %s", s.iosText.Text, pki.SerialHex(cert.SerialNumber))
 	}
 }
