@@ -1,0 +1,225 @@
+package ticket
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"jpkipilot/device"
+	"jpkipilot/pki"
+	"jpkipilot/pki/jpki"
+	"jpkipilot/trial/store"
+)
+
+// Method is how the holder showed themselves.
+type Method string
+
+const (
+	MethodCard  Method = "card"  // My Number card, no PIN (PIN-less)
+	MethodPhone Method = "phone" // phone token, auth PIN, challenge-response
+)
+
+// Reason is why the gate admitted or denied; its string is stable (logs,
+// translation keys ticket.reason.*).
+type Reason string
+
+const (
+	Admitted        Reason = "admitted"
+	NoTicket        Reason = "no_ticket"
+	AlreadyEntered  Reason = "already_entered"
+	Revoked         Reason = "revoked"
+	Expired         Reason = "expired"
+	UnknownIssuer   Reason = "unknown_issuer"
+	WrongEvent      Reason = "wrong_event"
+	PINBlocked      Reason = "pin_blocked"
+	CRLTooOld       Reason = "crl_too_old"
+	CertificateBad  Reason = "certificate_invalid" // any other validation failure
+	SignatureFailed Reason = "signature_failed"    // the phone's challenge signature did not verify
+)
+
+// Reasons lists every reason, admitted first.
+var Reasons = []Reason{Admitted, NoTicket, AlreadyEntered, Revoked, Expired, UnknownIssuer, WrongEvent, PINBlocked, CRLTooOld, CertificateBad, SignatureFailed}
+
+// ErrPINRequired: a phone token was held and its auth certificate needs the
+// PIN; call Check again with a PIN callback.
+var ErrPINRequired = errors.New("a phone was held: the auth PIN is needed")
+
+// Decision is one gate decision, as shown and as logged.
+type Decision struct {
+	ID         int64
+	Admit      bool
+	Reason     Reason
+	Method     Method
+	TicketID   int64         // 0 when none was found
+	CertSerial string        // '' when no certificate was read
+	CRLAge     time.Duration // age of the CRL the decision used
+	Elapsed    time.Duration // card detected → decision
+	APDUs      int
+	Detail     string // the validation error, for staff
+}
+
+// Gate is one gate laptop checking tickets for one event.
+type Gate struct {
+	DB      *store.DB
+	EventID string
+	Name    string // this gate, e.g. the host name
+	Trust   *Trust
+	Now     func() time.Time
+	Rand    io.Reader
+}
+
+// NewGate is a gate with the real clock and randomness.
+func NewGate(db *store.DB, eventID, name string, trust *Trust) *Gate {
+	return &Gate{DB: db, EventID: eventID, Name: name, Trust: trust, Now: store.Now, Rand: rand.Reader}
+}
+
+// Check decides on the card or phone in the reader, detected at detected.
+// A My Number card is read without PIN: SELECT AP, SELECT EF and the
+// certificate's READ BINARYs, nothing more. A phone token refuses that
+// read; then pin is asked (nil → ErrPINRequired) and the phone signs a
+// fresh challenge. Card removal, a wrong PIN (with tries left) and
+// cancelling are errors, not decisions; every decision is logged.
+func (g *Gate) Check(ctx context.Context, card *device.Card, detected time.Time, pin jpki.PINFunc) (Decision, error) {
+	if detected.IsZero() {
+		detected = g.Now()
+	}
+	apdus0 := card.APDUCount()
+	d := Decision{Method: MethodCard}
+	now := g.Now()
+	d.CRLAge = g.Trust.CRLAge(now)
+	if err := g.Trust.Fresh(now); err != nil {
+		d.Reason, d.Detail = CRLTooOld, err.Error()
+		return g.log(ctx, d, card, apdus0, detected)
+	}
+	c := jpki.New(card)
+	cert, err := c.ReadCertificate(ctx, jpki.CertAuth, nil)
+	if errors.Is(err, device.ErrSecurityStatus) {
+		if pin == nil {
+			return Decision{}, ErrPINRequired
+		}
+		d.Method = MethodPhone
+		cert, err = jpki.ProveAuthKey(ctx, c, "jpkipilot gate\x00"+g.EventID, g.Rand, pin)
+		if err != nil && cert != nil && !errors.Is(err, device.ErrCardRemoved) && ctx.Err() == nil {
+			d.CertSerial, d.Reason, d.Detail = pki.SerialHex(cert.SerialNumber), SignatureFailed, err.Error()
+			return g.log(ctx, d, card, apdus0, detected)
+		}
+	}
+	if errors.Is(err, device.ErrBlocked) {
+		d.Reason, d.Detail = PINBlocked, err.Error()
+		return g.log(ctx, d, card, apdus0, detected)
+	}
+	if err != nil {
+		return Decision{}, err
+	}
+	d.CertSerial = pki.SerialHex(cert.SerialNumber)
+	if err := g.Trust.Validate(cert, g.Now()); err != nil {
+		d.Reason, d.Detail = reasonOf(err), err.Error()
+		return g.log(ctx, d, card, apdus0, detected)
+	}
+	d.Reason = g.admit(ctx, cert, &d)
+	return g.log(ctx, d, card, apdus0, detected)
+}
+
+func reasonOf(err error) Reason {
+	switch pki.ReasonOf(err) {
+	case pki.Revoked:
+		return Revoked
+	case pki.Expired, pki.NotYetValid:
+		return Expired
+	case pki.UnknownIssuer:
+		return UnknownIssuer
+	case pki.CRLStale:
+		return CRLTooOld
+	}
+	return CertificateBad
+}
+
+// admit marks the ticket entered with one conditional UPDATE: of two gates
+// racing for the same ticket exactly one changes the row. Only when no row
+// changed does it look for why.
+func (g *Gate) admit(ctx context.Context, cert *x509.Certificate, d *Decision) Reason {
+	issuer, serial := cert.Issuer.String(), d.CertSerial
+	var id int64
+	err := g.DB.GetContext(ctx, &id, g.DB.Rebind(`UPDATE tickets SET entered_at = ?, entered_gate = ?
+		WHERE event_id = ? AND cert_serial = ? AND cert_issuer = ? AND entered_at IS NULL RETURNING id`),
+		g.Now().UTC(), g.Name, g.EventID, serial, issuer)
+	if err == nil {
+		d.TicketID, d.Admit = id, true
+		return Admitted
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		d.Detail = store.MapErr(err).Error()
+		return CertificateBad
+	}
+	var t struct {
+		ID      int64        `db:"id"`
+		EventID string       `db:"event_id"`
+		Entered sql.NullTime `db:"entered_at"`
+	}
+	err = g.DB.GetContext(ctx, &t, g.DB.Rebind(`SELECT id, event_id, entered_at FROM tickets
+		WHERE cert_serial = ? AND cert_issuer = ? ORDER BY (CASE WHEN event_id = ? THEN 0 ELSE 1 END), id LIMIT 1`),
+		serial, issuer, g.EventID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return NoTicket
+	case err != nil:
+		d.Detail = store.MapErr(err).Error()
+		return NoTicket
+	}
+	d.TicketID = t.ID
+	if t.EventID != g.EventID {
+		return WrongEvent
+	}
+	return AlreadyEntered
+}
+
+// log records the decision; a decision that cannot be recorded is an error
+// (the gate must not admit silently).
+func (g *Gate) log(ctx context.Context, d Decision, card *device.Card, apdus0 int, detected time.Time) (Decision, error) {
+	d.APDUs = card.APDUCount() - apdus0
+	d.Elapsed = g.Now().Sub(detected)
+	var ticket sql.NullInt64
+	if d.TicketID != 0 {
+		ticket = sql.NullInt64{Int64: d.TicketID, Valid: true}
+	}
+	err := g.DB.GetContext(context.WithoutCancel(ctx), &d.ID, g.DB.Rebind(`INSERT INTO gate_decisions
+		(event_id, gate, detected_at, method, admitted, reason, ticket_id, cert_serial, crl_age_s, decision_us, apdus)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		g.EventID, g.Name, detected.UTC(), string(d.Method), d.Admit, string(d.Reason), ticket, d.CertSerial,
+		int64(d.CRLAge/time.Second), d.Elapsed.Microseconds(), d.APDUs)
+	if err != nil {
+		return d, fmt.Errorf("recording the gate decision: %w", store.MapErr(err))
+	}
+	return d, nil
+}
+
+// Decisions lists the event's logged decisions, oldest first.
+func Decisions(ctx context.Context, db *store.DB, eventID string) ([]Decision, error) {
+	var rows []struct {
+		ID       int64         `db:"id"`
+		Method   string        `db:"method"`
+		Admitted bool          `db:"admitted"`
+		Reason   string        `db:"reason"`
+		TicketID sql.NullInt64 `db:"ticket_id"`
+		Serial   string        `db:"cert_serial"`
+		CRLAge   int64         `db:"crl_age_s"`
+		US       int64         `db:"decision_us"`
+		APDUs    int           `db:"apdus"`
+	}
+	err := db.SelectContext(ctx, &rows, db.Rebind(`SELECT id, method, admitted, reason, ticket_id, cert_serial, crl_age_s, decision_us, apdus
+		FROM gate_decisions WHERE event_id = ? ORDER BY id`), eventID)
+	if err != nil {
+		return nil, store.MapErr(err)
+	}
+	out := make([]Decision, len(rows))
+	for i, r := range rows {
+		out[i] = Decision{ID: r.ID, Admit: r.Admitted, Reason: Reason(r.Reason), Method: Method(r.Method), TicketID: r.TicketID.Int64,
+			CertSerial: r.Serial, CRLAge: time.Duration(r.CRLAge) * time.Second, Elapsed: time.Duration(r.US) * time.Microsecond, APDUs: r.APDUs}
+	}
+	return out, nil
+}
