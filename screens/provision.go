@@ -69,8 +69,10 @@ type provisionScreen struct {
 
 	heldCh  chan struct{}
 	running bool
-	// padShown sees each PIN pad once it is shown (tests type into it).
-	padShown func(*pinPad)
+	// padShown sees each PIN pad once it is shown (tests type into it);
+	// swapShown is called once the swap guidance is on screen.
+	padShown  func(*pinPad)
+	swapShown func()
 }
 
 // NewProvision is the counter terminal: it writes the monitor's user-
@@ -369,6 +371,9 @@ func (c *connector) connect(ctx context.Context, what provision.Hold) (*device.C
 		fyne.Do(func() {
 			s.guide.SetText(lang.L("provision.guide_swap", map[string]any{"Reader": reader}))
 			s.held.Show()
+			if s.swapShown != nil {
+				s.swapShown()
+			}
 		})
 		select {
 		case <-s.heldCh:

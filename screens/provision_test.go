@@ -383,3 +383,66 @@ func TestProvisionIOSIssuesForACSR(t *testing.T) {
 		t.Errorf("text %q does not name serial %s", s.iosText.Text, pki.SerialHex(cert.SerialNumber))
 	}
 }
+
+func TestProvisionOneReaderTellsWhenToSwap(t *testing.T) {
+	p := newProvDesk(t, provSIMKeys)
+	applet := p.readers["Phone reader"]
+	delete(p.readers, "Phone reader") // one reader for the card and the phone
+	s, _ := p.screen(t)
+	s.pick(t)
+	s.phoneRdr.SetSelected("Card reader")
+	var guidance string
+	s.swapShown = func() {
+		guidance = s.guide.Text
+		if !s.held.Visible() {
+			t.Error("no button to confirm the phone is on the reader")
+		}
+		// The monitor takes the card off and holds the phone; staff confirm.
+		p.readers["Card reader"].Remove()
+		p.readers["Card reader"] = applet
+		test.Tap(s.held)
+	}
+	test.Tap(s.start)
+	waitIdle()
+	if !strings.Contains(guidance, "マイナンバーカードをリーダー「Card reader」から離し") {
+		t.Errorf("swap guidance %q", guidance)
+	}
+	if s.held.Visible() {
+		t.Error("confirm button still shown after the run")
+	}
+	rec, _, err := p.desk.ForLoan(context.Background(), p.loan.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != provision.StatusProvisioned {
+		t.Fatalf("record %+v; guidance %q", rec, s.guide.Text)
+	}
+}
+
+func TestProvisionReturnNeedsAReasonWhenThePhoneIsMissing(t *testing.T) {
+	p := newProvDesk(t, provSIMKeys)
+	s, _ := p.screen(t)
+	s.pick(t)
+	test.Tap(s.start)
+	waitIdle()
+	p.readers["Phone reader"].Remove() // the phone did not come back
+	test.Tap(s.returnBtn)
+	waitIdle()
+	ctx := context.Background()
+	l, err := p.desk.Loans.GetLoan(ctx, p.loan.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.Open() || !strings.Contains(s.returnText.Text, "applet not wiped") {
+		t.Fatalf("loan open %v, text %q: want it kept open with the problem named", l.Open(), s.returnText.Text)
+	}
+	s.reason.SetText("端末紛失（警察に届出済み）")
+	test.Tap(s.returnBtn)
+	waitIdle()
+	if l, err = p.desk.Loans.GetLoan(ctx, p.loan.ID); err != nil {
+		t.Fatal(err)
+	}
+	if l.Open() || !strings.Contains(l.Notes, "端末紛失（警察に届出済み）") {
+		t.Errorf("loan open %v, notes %q: want it closed with the reason recorded", l.Open(), l.Notes)
+	}
+}
