@@ -64,6 +64,8 @@ type provisionScreen struct {
 	returnBtn  *widget.Button
 	returnText *widget.Label
 	iosBtn     *widget.Button
+	stop       *widget.Button // cancels the card work in flight
+	cancel     context.CancelFunc
 	iosText    *widget.Label
 	content    fyne.CanvasObject
 
@@ -108,6 +110,12 @@ func newProvisionScreen(w fyne.Window, deps ProvisionDeps) *provisionScreen {
 		}
 	})
 	s.held.Hide()
+	s.stop = widget.NewButtonWithIcon(lang.L("provision.stop"), theme.CancelIcon(), func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+	s.stop.Hide()
 	list := container.NewVBox()
 	for _, st := range provisionSteps {
 		l := widget.NewLabel("")
@@ -149,7 +157,7 @@ func newProvisionScreen(w fyne.Window, deps ProvisionDeps) *provisionScreen {
 	)
 	right := container.NewVBox(
 		widget.NewLabelWithStyle(lang.L("provision.steps"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		list, s.guide, s.held, s.failBox,
+		list, s.guide, container.NewHBox(s.held, s.stop), s.failBox,
 	)
 	split := container.NewHSplit(container.NewVScroll(left), container.NewVScroll(right))
 	split.Offset = 0.45
@@ -257,7 +265,7 @@ func (s *provisionScreen) showState(st provisionState) {
 	}
 	r := st.rec
 	s.status.SetText(lang.L("provision.status", map[string]any{
-		"Status": provStatusName(r.Status), "Step": provStepName(r.Step), "Applet": r.AppletState,
+		"Status": provStatusName(r.Status), "Step": provStepName(r.Step), "Applet": orDash(r.AppletState),
 		"Serial": orDash(r.CertSerial), "At": r.UpdatedAt.In(trial.JST).Format("2006-01-02 15:04")}))
 	s.resetRows(r.Step)
 	if r.Status != provision.StatusFailed {
@@ -272,7 +280,7 @@ func (s *provisionScreen) showState(st provisionState) {
 	}
 	s.setRow(failed, stepFailed, why)
 	s.failText.SetText(lang.L("provision.failed", map[string]any{
-		"Step": provStepName(failed), "Why": why, "Applet": r.AppletState}))
+		"Step": provStepName(failed), "Why": why, "Applet": orDash(r.AppletState)}))
 	s.failBox.Show()
 }
 
@@ -422,7 +430,7 @@ func (s *provisionScreen) inputs() (trial.Loan, *connector, []byte, bool) {
 	return l, nil, nil, false
 }
 
-func (s *provisionScreen) busy(on bool) {
+func (s *provisionScreen) busy(on bool) context.Context {
 	s.running = on
 	for _, b := range []*widget.Button{s.start, s.resume, s.rollback, s.returnBtn, s.iosBtn} {
 		if on {
@@ -431,6 +439,25 @@ func (s *provisionScreen) busy(on bool) {
 			b.Enable()
 		}
 	}
+	for _, sel := range []*widget.Select{s.loanSel, s.cardReader, s.phoneRdr} {
+		if on {
+			sel.Disable()
+		} else {
+			sel.Enable()
+		}
+	}
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
+	if !on {
+		s.stop.Hide()
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.stop.Show()
+	return ctx
 }
 
 // startRun runs (or resumes) the Android flow on a worker.
@@ -439,7 +466,7 @@ func (s *provisionScreen) startRun() {
 	if !ok || s.running {
 		return
 	}
-	s.busy(true)
+	ctx := s.busy(true)
 	s.failBox.Hide()
 	s.nextRunning()
 	pad := pinPadFunc(s.w, s.padShown)
@@ -478,10 +505,10 @@ func (s *provisionScreen) startRun() {
 			})
 		},
 	}
-	Run(context.Background(), func(ctx context.Context) (provisionState, error) {
+	Run(ctx, func(ctx context.Context) (provisionState, error) {
 		_, err := s.deps.Desk.Provision(ctx, req)
 		conn.closeAll()
-		rec, evs, ferr := s.deps.Desk.ForLoan(ctx, l.ID)
+		rec, evs, ferr := s.deps.Desk.ForLoan(context.WithoutCancel(ctx), l.ID)
 		if ferr != nil && !errors.Is(ferr, store.ErrNotFound) && err == nil {
 			err = ferr
 		}
@@ -512,6 +539,9 @@ func stepOf(r *provision.Record) provision.Step {
 
 // provisionErrorText explains a failed run in the desk's words.
 func provisionErrorText(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return lang.L("provision.stopped")
+	}
 	for _, k := range []struct {
 		err error
 		key string
@@ -538,11 +568,11 @@ func (s *provisionScreen) runRollback() {
 	if !ok || s.running {
 		return
 	}
-	s.busy(true)
-	Run(context.Background(), func(ctx context.Context) (provisionState, error) {
+	ctx := s.busy(true)
+	Run(ctx, func(ctx context.Context) (provisionState, error) {
 		_, err := s.deps.Desk.Rollback(ctx, provision.RollbackRequest{LoanID: l.ID, Staff: s.deps.Staff, Connect: conn.connect, Passphrase: pass})
 		conn.closeAll()
-		rec, evs, _ := s.deps.Desk.ForLoan(ctx, l.ID)
+		rec, evs, _ := s.deps.Desk.ForLoan(context.WithoutCancel(ctx), l.ID)
 		return provisionState{rec, evs}, err
 	}, func(st provisionState, err error) {
 		s.busy(false)
@@ -563,9 +593,9 @@ func (s *provisionScreen) runReturn() {
 	if !ok || s.running {
 		return
 	}
-	s.busy(true)
+	ctx := s.busy(true)
 	why := s.reason.Text
-	Run(context.Background(), func(ctx context.Context) (*provision.ReturnResult, error) {
+	Run(ctx, func(ctx context.Context) (*provision.ReturnResult, error) {
 		res, err := s.deps.Desk.Return(ctx, provision.ReturnRequest{LoanID: l.ID, Passphrase: pass, Connect: conn.connect,
 			Return: trial.Return{Staff: s.deps.Staff}, Unresolved: why})
 		conn.closeAll()

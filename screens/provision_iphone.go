@@ -53,9 +53,9 @@ func (s *provisionScreen) issueIOS(monitor string, csr, pass []byte, conn *conne
 		s.iosText.SetText(lang.L("provision.ios_failed", map[string]any{"Why": err.Error()}))
 		return
 	}
-	s.busy(true)
+	ctx := s.busy(true)
 	pad := pinPadFunc(s.w, s.padShown)
-	Run(context.Background(), func(ctx context.Context) (*pki.Issued, error) {
+	Run(ctx, func(ctx context.Context) (*pki.Issued, error) {
 		defer conn.closeAll()
 		card, err := conn.connect(ctx, provision.HoldMyNumberCard)
 		if err != nil {

@@ -446,3 +446,32 @@ func TestProvisionReturnNeedsAReasonWhenThePhoneIsMissing(t *testing.T) {
 		t.Errorf("loan open %v, notes %q: want it closed with the reason recorded", l.Open(), l.Notes)
 	}
 }
+
+func TestProvisionStopWhileWaitingForThePhone(t *testing.T) {
+	p := newProvDesk(t, provSIMKeys)
+	s, _ := p.screen(t)
+	s.pick(t)
+	s.phoneRdr.SetSelected("Card reader")
+	s.swapShown = func() {
+		if !s.stop.Visible() {
+			t.Error("no Stop button while the flow waits")
+		}
+		test.Tap(s.stop)
+	}
+	test.Tap(s.start)
+	waitIdle()
+	rec, _, err := p.desk.ForLoan(context.Background(), p.loan.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != provision.StatusFailed || rec.Step != provision.StepProofed {
+		t.Fatalf("record %+v, want failed after proofing", rec)
+	}
+	if !s.failBox.Visible() || s.stop.Visible() || s.held.Visible() || s.start.Disabled() {
+		t.Errorf("after Stop: failure shown %v, Stop shown %v, confirm shown %v, Start disabled %v",
+			s.failBox.Visible(), s.stop.Visible(), s.held.Visible(), s.start.Disabled())
+	}
+	if !strings.Contains(s.guide.Text, "中止しました") {
+		t.Errorf("guidance %q", s.guide.Text)
+	}
+}
