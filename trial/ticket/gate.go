@@ -10,6 +10,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"jpkipilot/device"
 	"jpkipilot/pki"
 	"jpkipilot/pki/jpki"
@@ -121,8 +123,18 @@ func (g *Gate) Check(ctx context.Context, card *device.Card, detected time.Time,
 		d.Reason, d.Detail = reasonOf(err), err.Error()
 		return g.log(ctx, d, card, apdus0, detected)
 	}
-	d.Reason = g.admit(ctx, cert, &d)
-	return g.log(ctx, d, card, apdus0, detected)
+	// The admission and its log entry share one transaction: one commit
+	// (one fsync on SQLite) per decision, and no admission goes unlogged.
+	err = g.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		d.Reason = g.admit(ctx, tx, cert, &d)
+		var err error
+		d, err = g.logTx(ctx, tx, d, card, apdus0, detected)
+		return err
+	})
+	if err != nil {
+		return Decision{}, fmt.Errorf("recording the gate decision: %w", store.MapErr(err))
+	}
+	return d, nil
 }
 
 func reasonOf(err error) Reason {
@@ -142,10 +154,10 @@ func reasonOf(err error) Reason {
 // admit marks the ticket entered with one conditional UPDATE: of two gates
 // racing for the same ticket exactly one changes the row. Only when no row
 // changed does it look for why.
-func (g *Gate) admit(ctx context.Context, cert *x509.Certificate, d *Decision) Reason {
+func (g *Gate) admit(ctx context.Context, tx *sqlx.Tx, cert *x509.Certificate, d *Decision) Reason {
 	issuer, serial := cert.Issuer.String(), d.CertSerial
 	var id int64
-	err := g.DB.GetContext(ctx, &id, g.DB.Rebind(`UPDATE tickets SET entered_at = ?, entered_gate = ?
+	err := tx.GetContext(ctx, &id, tx.Rebind(`UPDATE tickets SET entered_at = ?, entered_gate = ?
 		WHERE event_id = ? AND cert_serial = ? AND cert_issuer = ? AND entered_at IS NULL RETURNING id`),
 		g.Now().UTC(), g.Name, g.EventID, serial, issuer)
 	if err == nil {
@@ -161,7 +173,7 @@ func (g *Gate) admit(ctx context.Context, cert *x509.Certificate, d *Decision) R
 		EventID string       `db:"event_id"`
 		Entered sql.NullTime `db:"entered_at"`
 	}
-	err = g.DB.GetContext(ctx, &t, g.DB.Rebind(`SELECT id, event_id, entered_at FROM tickets
+	err = tx.GetContext(ctx, &t, tx.Rebind(`SELECT id, event_id, entered_at FROM tickets
 		WHERE cert_serial = ? AND cert_issuer = ? ORDER BY (CASE WHEN event_id = ? THEN 0 ELSE 1 END), id LIMIT 1`),
 		serial, issuer, g.EventID)
 	switch {
@@ -181,21 +193,31 @@ func (g *Gate) admit(ctx context.Context, cert *x509.Certificate, d *Decision) R
 // log records the decision; a decision that cannot be recorded is an error
 // (the gate must not admit silently).
 func (g *Gate) log(ctx context.Context, d Decision, card *device.Card, apdus0 int, detected time.Time) (Decision, error) {
+	d, err := g.logTx(context.WithoutCancel(ctx), g.DB, d, card, apdus0, detected)
+	if err != nil {
+		return d, fmt.Errorf("recording the gate decision: %w", store.MapErr(err))
+	}
+	return d, nil
+}
+
+type getter interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	Rebind(string) string
+}
+
+func (g *Gate) logTx(ctx context.Context, q getter, d Decision, card *device.Card, apdus0 int, detected time.Time) (Decision, error) {
 	d.APDUs = card.APDUCount() - apdus0
 	d.Elapsed = g.Now().Sub(detected)
 	var ticket sql.NullInt64
 	if d.TicketID != 0 {
 		ticket = sql.NullInt64{Int64: d.TicketID, Valid: true}
 	}
-	err := g.DB.GetContext(context.WithoutCancel(ctx), &d.ID, g.DB.Rebind(`INSERT INTO gate_decisions
+	err := q.GetContext(ctx, &d.ID, q.Rebind(`INSERT INTO gate_decisions
 		(event_id, gate, detected_at, method, admitted, reason, ticket_id, cert_serial, crl_age_s, decision_us, apdus)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		g.EventID, g.Name, detected.UTC(), string(d.Method), d.Admit, string(d.Reason), ticket, d.CertSerial,
 		int64(d.CRLAge/time.Second), d.Elapsed.Microseconds(), d.APDUs)
-	if err != nil {
-		return d, fmt.Errorf("recording the gate decision: %w", store.MapErr(err))
-	}
-	return d, nil
+	return d, err
 }
 
 // Decisions lists the event's logged decisions, oldest first.
