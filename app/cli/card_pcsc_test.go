@@ -3,8 +3,6 @@
 package cli
 
 import (
-	"jpkipilot/device/vpcd/vpcdtest"
-
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -18,6 +16,7 @@ import (
 	"jpkipilot/device/pcsc"
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vpcd"
+	"jpkipilot/device/vpcd/vpcdtest"
 )
 
 // TestCardCommandsThroughPCSC runs the card commands against a virtual card

@@ -3,8 +3,6 @@
 package cli
 
 import (
-	"jpkipilot/device/vpcd/vpcdtest"
-
 	"bytes"
 	"context"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"jpkipilot/device/pcsc"
+	"jpkipilot/device/vpcd/vpcdtest"
 )
 
 // TestProvisionVirtualSIMThroughPCSC serves `provision vsim` into the real

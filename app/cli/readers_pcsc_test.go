@@ -3,8 +3,6 @@
 package cli
 
 import (
-	"jpkipilot/device/vpcd/vpcdtest"
-
 	"context"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"jpkipilot/device/pcsc"
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vpcd"
+	"jpkipilot/device/vpcd/vpcdtest"
 )
 
 // TestReadersThroughPCSC lists the vpcd readers with a virtual My Number

@@ -3,9 +3,9 @@
 package provision_test
 
 import (
-	"jpkipilot/device/vpcd/vpcdtest"
-
 	"context"
+	"crypto/rsa"
+	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
@@ -16,6 +16,7 @@ import (
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vcard/sim"
 	"jpkipilot/device/vpcd"
+	"jpkipilot/device/vpcd/vpcdtest"
 	"jpkipilot/pki/jpki"
 	"jpkipilot/trial/provision"
 	"jpkipilot/trial/store/storetest"
@@ -225,4 +226,35 @@ func benchProvision(b *testing.B, s *slot, keygen bool) {
 	}
 	b.ReportMetric(float64(phoneAPDUs)/float64(b.N), "phone-APDUs/op")
 	b.ReportMetric(float64(cardAPDUs)/float64(b.N), "card-APDUs/op")
+}
+
+// TestIOSFlowThroughPCSCD: the monitor's identity is proven with the My
+// Number card through the real pcscd, then the phone's request is issued.
+func TestIOSFlowThroughPCSCD(t *testing.T) {
+	needPCSCD(t)
+	c := newCounter(t, storetest.SQLite(t))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	card, err := vcard.New(c.cardCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &slot{tb: t}
+	t.Cleanup(s.takeOff)
+	held, err := s.hold(ctx, card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.desk.ProveIdentity(ctx, c.monitor, "田中", held, pinOf(cardPIN)); err != nil {
+		t.Fatalf("identity proofing through pcscd: %v", err)
+	}
+	key := appletKeys(t)[1]
+	csr := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrFor(t, key)})
+	issued, err := c.desk.IssueIOS(ctx, provision.IOSRequest{MonitorID: c.monitor, Staff: "田中", CSR: csr, Passphrase: []byte(passphrase)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if issued.Cert.Subject.CommonName != c.monitor || !issued.Cert.PublicKey.(*rsa.PublicKey).Equal(&key.PublicKey) {
+		t.Fatalf("certificate for %q, not for the request's key and the monitor", issued.Cert.Subject.CommonName)
+	}
 }
