@@ -279,4 +279,3 @@ func (g *GateKiosk) check(reader string, detected time.Time) {
 		g.showDecision(d, signal(d.Admit))
 	})
 }
-

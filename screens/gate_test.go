@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
 
 	"jpkipilot/device/vcard"
 	"jpkipilot/pki"
