@@ -66,7 +66,7 @@ func runGUI(ctx context.Context, opts Options) error {
 	g := &gui{app: a, w: w, svc: svc, db: db, virt: virt, loans: trial.NewLoans(db),
 		readers: screens.JoinReaders(newPCSCReaders(watchCtx), virt),
 		probe:   os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1"}
-	g.kiosk, g.lang = opts.Kiosk, language
+	g.kiosk, g.lang, g.event = opts.Kiosk, language, opts.Event
 
 	pending, err := db.Pending(ctx)
 	if err != nil {
@@ -95,6 +95,7 @@ type gui struct {
 	probe   bool   // JPKIPILOT_EXIT_AFTER_FIRST_FRAME=1: exit after the first frame
 	kiosk   string // --kiosk mode, "" for the main window
 	lang    string // UI language, "ja" or "en"
+	event   string // --event for the gate kiosk
 }
 
 // setContent shows o in the window (behind the first-frame probe if asked).
@@ -129,6 +130,10 @@ func (g *gui) migrate() {
 func (g *gui) showMain() {
 	if g.kiosk == "survey" {
 		g.showKiosk()
+		return
+	}
+	if g.kiosk == "gate" {
+		g.showGate()
 		return
 	}
 	w, svc := g.w, g.svc

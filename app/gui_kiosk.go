@@ -8,7 +8,7 @@ import (
 )
 
 // kioskModes are the --kiosk values that are implemented.
-var kioskModes = map[string]bool{"survey": true}
+var kioskModes = map[string]bool{"survey": true, "gate": true}
 
 // showKiosk fills the screen with the questionnaire kiosk. Closing the
 // window (or the exit button) asks for the kiosk PIN first.
