@@ -1,6 +1,8 @@
 package survey
 
 import (
+	"archive/zip"
+	"compress/flate"
 	"context"
 	"fmt"
 	"io"
@@ -26,6 +28,9 @@ type ExportOptions struct {
 	// Location is the time zone dates are written in (Excel has none);
 	// nil means the machine's zone.
 	Location *time.Location
+	// Encoding is the character set of ExportCSV: EncodingUTF8 (the
+	// default, with a byte-order mark) or EncodingShiftJIS.
+	Encoding string
 }
 
 // Sheet names of the export workbook, in order.
@@ -72,6 +77,8 @@ type exporter struct {
 	freeRow              int
 	row                  int
 	codes                []any
+	plans                map[*formRef][]colPlan
+	spare                chan []any // label rows written, for reuse
 	// Data_Labels rows are written by a second goroutine: the two sheets
 	// cost the same, and there are two cores.
 	labelRows chan labelRow
@@ -86,11 +93,16 @@ type labelRow struct {
 
 func (e *exporter) startLabels() {
 	e.labelRows, e.labelDone = make(chan labelRow, 256), make(chan struct{})
+	e.spare = make(chan []any, 300)
 	go func() {
 		defer close(e.labelDone)
 		for lr := range e.labelRows {
 			if e.labelErr == nil {
 				e.labelErr = e.labels.SetRow(lr.cell, lr.vals)
+			}
+			select {
+			case e.spare <- lr.vals:
+			default:
 			}
 		}
 	}()
@@ -187,10 +199,29 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := e.x.Write(w); err != nil {
+	if err := writeWorkbook(e.x, w); err != nil {
 		return fmt.Errorf("survey: export: %w", err)
 	}
 	return nil
+}
+
+// writeWorkbook writes x to w as a zip compressed at flate.BestSpeed,
+// straight to w. excelize's own Write builds the whole zip in a buffer
+// first (tens of MiB for a big export) and compresses at the default level,
+// which took a third of a 100,000-response export; BestSpeed compresses the
+// repetitive sheet XML about as well. (excelize's Zip64 header fix-up, for
+// parts over 4 GiB, works on that buffer and is skipped here: the sheets of
+// a pilot trial are far from that size.)
+func writeWorkbook(x *excelize.File, w io.Writer) error {
+	var zw *zip.Writer
+	x.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw = zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(out, flate.BestSpeed)
+		})
+		return zw
+	})
+	return x.Write(io.Discard) // the zip went to w; excelize's buffer is empty
 }
 
 func (e *exporter) setup() error {
@@ -247,6 +278,7 @@ func (e *exporter) setup() error {
 	}
 	e.ncols = len(codeHdr)
 	e.codes = make([]any, e.ncols)
+	e.plans = map[*formRef][]colPlan{}
 
 	if e.data, err = x.NewStreamWriter(SheetData); err != nil {
 		return err
@@ -296,9 +328,55 @@ func (e *exporter) wall(t time.Time) time.Time {
 
 func idText(n int64) string { return strconv.FormatInt(n, 10) }
 
-func (e *exporter) writeResponse(r *scanRow) error {
-	codes, texts := e.codes, make([]any, e.ncols) // texts go to the labels goroutine
-	clear(codes)
+// colPlan is how one variable of one form version fills its columns:
+// worked out once per form version, not once per answer.
+type colPlan struct {
+	v   *Variable
+	q   *Question
+	col int
+	// choices of a select_one or select_multiple: the code and label
+	// values, boxed once; idx maps the version's codes to the variable's
+	// 0/1 columns (select_multiple).
+	code, label map[string]any
+	idx         map[string]int
+}
+
+func (e *exporter) plan(fr *formRef) []colPlan {
+	if p, ok := e.plans[fr]; ok {
+		return p
+	}
+	var out []colPlan
+	for _, v := range fr.vars {
+		q := v.byRef[fr.info.Ref]
+		cp := colPlan{v: v, q: q, col: e.offset[v]}
+		if q.List != nil {
+			cp.code, cp.label = map[string]any{}, map[string]any{}
+			numeric := q.List.Numeric()
+			for _, c := range q.List.Choices {
+				if numeric {
+					x, _ := strconv.ParseFloat(c.Name, 64)
+					cp.code[c.Name] = x
+				} else {
+					cp.code[c.Name] = c.Name
+				}
+				cp.label[c.Name] = c.Label.In(e.lang)
+			}
+			if q.Type == TypeSelectMultiple {
+				cp.idx = map[string]int{}
+				for i, c := range v.Question.List.Choices {
+					cp.idx[c.Name] = i
+				}
+			}
+		}
+		out = append(out, cp)
+	}
+	e.plans[fr] = out
+	return out
+}
+
+// fill puts a response's codes and labels into codes and texts (both
+// e.ncols long, cleared) and calls freeText for each text answer.
+func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(v *Variable, q *Question, val string) error) error {
 	codes[0] = idText(r.ID)
 	codes[1] = r.Ref.info.ID
 	codes[2] = r.Ref.info.Version
@@ -315,51 +393,45 @@ func (e *exporter) writeResponse(r *scanRow) error {
 	if r.CompletedAt.Valid {
 		codes[9] = excelize.Cell{StyleID: e.styleTime, Value: e.wall(r.CompletedAt.Time)}
 	}
-	if e.opt.Identified {
-		codes[10], codes[11] = r.Name, r.Kana
-	}
 	nmeta := len(metaColumns)
 	if e.opt.Identified {
+		codes[10], codes[11] = r.Name, r.Kana
 		nmeta += len(identifiedColumns)
 	}
 	copy(texts, codes[:nmeta])
-	fr := r.Ref
-	for _, v := range fr.vars {
-		q := v.byRef[fr.info.Ref]
-		val := r.Answers[q.Name]
+	for _, p := range e.plan(r.Ref) {
+		val := r.Answers[p.q.Name]
 		if val == "" {
 			continue
 		}
-		col := e.offset[v]
-		switch q.Type {
+		col := p.col
+		switch p.q.Type {
 		case TypeSelectOne:
-			if q.List.Numeric() {
-				x, _ := strconv.ParseFloat(val, 64)
-				codes[col] = x
-			} else {
-				codes[col] = val
+			if c, ok := p.code[val]; ok {
+				codes[col], texts[col] = c, p.label[val]
+			} else { // a code the list does not have: kept as it is
+				codes[col], texts[col] = val, val
 			}
-			c, _ := q.List.Choice(val)
-			texts[col] = c.Label.In(e.lang)
 		case TypeSelectMultiple:
 			codes[col] = val
-			picked := map[string]bool{}
-			var labels []string
-			for _, code := range strings.Fields(val) {
-				picked[code] = true
-				c, _ := q.List.Choice(code)
-				labels = append(labels, c.Label.In(e.lang))
+			var labels strings.Builder
+			for i := range len(p.v.Question.List.Choices) {
+				codes[col+1+i], texts[col+1+i] = 0, 0
 			}
-			texts[col] = strings.Join(labels, "; ")
-			// The variable's own list decides the columns: a version
-			// with the same codes fills the same ones.
-			for i, c := range v.Question.List.Choices {
-				n := 0
-				if picked[c.Name] {
-					n = 1
+			for code := range strings.FieldsSeq(val) {
+				if labels.Len() > 0 {
+					labels.WriteString("; ")
 				}
-				codes[col+1+i], texts[col+1+i] = n, n
+				if l, ok := p.label[code]; ok {
+					labels.WriteString(l.(string))
+				}
+				// The variable's own list decides the columns: a
+				// version with the same codes fills the same ones.
+				if i, ok := p.idx[code]; ok {
+					codes[col+1+i], texts[col+1+i] = 1, 1
+				}
 			}
+			texts[col] = labels.String()
 		case TypeInteger:
 			n, _ := strconv.ParseInt(val, 10, 64)
 			codes[col], texts[col] = n, n
@@ -376,12 +448,33 @@ func (e *exporter) writeResponse(r *scanRow) error {
 			codes[col], texts[col] = cell, cell
 		default:
 			codes[col], texts[col] = val, val
-			e.freeRow++
-			cell, _ := excelize.CoordinatesToCellName(1, e.freeRow)
-			if err := e.free.SetRow(cell, []any{idText(r.ID), r.MonitorID, fr.info.ID, r.stage(), v.Name, q.Label.In(e.lang), val}); err != nil {
-				return err
+			if freeText != nil {
+				if err := freeText(p.v, p.q, val); err != nil {
+					return err
+				}
 			}
 		}
+	}
+	return nil
+}
+
+func (e *exporter) writeResponse(r *scanRow) error {
+	codes := e.codes
+	clear(codes)
+	var texts []any // goes to the labels goroutine, which hands it back
+	select {
+	case texts = <-e.spare:
+		clear(texts)
+	default:
+		texts = make([]any, e.ncols)
+	}
+	err := e.fill(r, codes, texts, func(v *Variable, q *Question, val string) error {
+		e.freeRow++
+		cell, _ := excelize.CoordinatesToCellName(1, e.freeRow)
+		return e.free.SetRow(cell, []any{idText(r.ID), r.MonitorID, r.Ref.info.ID, r.stage(), v.Name, q.Label.In(e.lang), val})
+	})
+	if err != nil {
+		return err
 	}
 	e.row++
 	cell, _ := excelize.CoordinatesToCellName(1, e.row)
