@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"jpkipilot/survey"
 )
@@ -14,8 +16,8 @@ import (
 func init() {
 	register(&Command{
 		Name:    "export",
-		Usage:   "export survey --out FILE.xlsx [--trial ID] [--step S] [--form ID] [--complete] [--identified]",
-		Summary: "write questionnaire results to an Excel workbook (pseudonymised unless --identified)",
+		Usage:   "export survey --out FILE.xlsx|FILE.csv [--encoding utf-8|sjis] [--trial ID] [--step S] [--form ID] [--complete] [--identified]",
+		Summary: "write questionnaire results to an Excel workbook or a CSV of its Data sheet (pseudonymised unless --identified)",
 		Run:     runExport,
 	})
 }
@@ -23,7 +25,8 @@ func init() {
 func runExport(env *Env, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	out := fs.String("out", "", "the .xlsx file to write")
+	out := fs.String("out", "", "the .xlsx or .csv file to write")
+	encoding := fs.String("encoding", "", "CSV only: utf-8 (default, with BOM) or sjis (Shift_JIS)")
 	trial := fs.String("trial", "", "only this trial (id)")
 	step := fs.String("step", "", "only this step (application, purchase, entry) or form id")
 	form := fs.String("form", "", "only this questionnaire (form id)")
@@ -39,7 +42,22 @@ func runExport(env *Env, args []string) error {
 	if *out == "" {
 		return Usagef("--out FILE.xlsx is required")
 	}
-	opt := survey.ExportOptions{Identified: *identified, Lang: env.Lang, ExportedBy: whoami()}
+	asCSV := false
+	switch strings.ToLower(filepath.Ext(*out)) {
+	case ".xlsx":
+		if *encoding != "" {
+			return Usagef("--encoding is for CSV; a workbook is always UTF-8")
+		}
+	case ".csv":
+		asCSV = true
+	default:
+		return Usagef("--out wants a .xlsx or .csv file, not %q", *out)
+	}
+	enc, err := survey.CSVEncoding(*encoding)
+	if err != nil {
+		return Usagef("--encoding: %v", err)
+	}
+	opt := survey.ExportOptions{Identified: *identified, Lang: env.Lang, ExportedBy: whoami(), Encoding: enc}
 	opt.FormID, opt.Step, opt.CompleteOnly = *form, *step, *complete
 	if *trial != "" {
 		id, err := strconv.ParseInt(*trial, 10, 64)
@@ -59,11 +77,15 @@ func runExport(env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	// A failed or cancelled export never leaves a partial workbook under
-	// the requested name.
+	// A failed or cancelled export never leaves a partial file under the
+	// requested name.
 	responses := 0
 	err = writeAtomic(*out, func(w io.Writer) error {
-		return svc.Export(env.Ctx, w, opt, func(d, total int) { responses = total })
+		count := func(d, total int) { responses = total }
+		if asCSV {
+			return svc.ExportCSV(env.Ctx, w, opt, count)
+		}
+		return svc.Export(env.Ctx, w, opt, count)
 	})
 	if err != nil {
 		return err
