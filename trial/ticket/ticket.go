@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -70,8 +71,10 @@ var (
 
 // Service runs the staff steps on a store.
 type Service struct {
-	DB    *store.DB
+	DB *store.DB
+	// Trust validates certificates; nil: loaded from the store on first use.
 	Trust *Trust
+	mu    sync.Mutex
 	Now   func() time.Time
 	Rand  io.Reader
 }
@@ -158,10 +161,30 @@ func (s *Service) Identify(ctx context.Context, card *device.Card, pin jpki.PINF
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.Trust.Validate(cert, s.now()); err != nil {
-		return cert, "", fmt.Errorf("%w: %w", ErrCertificateRefused, err)
+	if err := s.validate(ctx, cert); err != nil {
+		return cert, "", err
 	}
 	return cert, method, nil
+}
+
+// validate checks cert against the service's trust, loading it from the
+// store (anchors, auth CA, newest CRL) on first use.
+func (s *Service) validate(ctx context.Context, cert *x509.Certificate) error {
+	s.mu.Lock()
+	if s.Trust == nil {
+		t, err := LoadTrust(ctx, s.DB, 0)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.Trust = t
+	}
+	trust := s.Trust
+	s.mu.Unlock()
+	if err := trust.Validate(cert, s.now()); err != nil {
+		return fmt.Errorf("%w: %w", ErrCertificateRefused, err)
+	}
+	return nil
 }
 
 // ReadWithoutPIN reads the auth certificate of a My Number card without a
@@ -171,8 +194,8 @@ func (s *Service) ReadWithoutPIN(ctx context.Context, card *device.Card) (*x509.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Trust.Validate(cert, s.now()); err != nil {
-		return cert, fmt.Errorf("%w: %w", ErrCertificateRefused, err)
+	if err := s.validate(ctx, cert); err != nil {
+		return cert, err
 	}
 	return cert, nil
 }
