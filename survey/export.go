@@ -137,6 +137,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 	var (
 		e       *exporter
 		tallies *Tallies
+		loans   []loanRow
 	)
 	err := s.snapshot(ctx, func(rd reader) error {
 		l, total, err := s.prepare(ctx, rd, opt.Filter)
@@ -171,7 +172,8 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			return err
 		}
 		tallies = t.finish()
-		return nil
+		loans, err = readLoans(ctx, rd, opt.Filter)
+		return err
 	})
 	if e != nil {
 		defer e.x.Close()
@@ -184,7 +186,10 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			return fmt.Errorf("survey: export: %w", err)
 		}
 	}
-	if err := e.writeReadme(s.Now(), trialName, tallies.Responses); err != nil {
+	if err := e.writeLoans(loans, s.Now()); err != nil {
+		return fmt.Errorf("survey: export loans: %w", err)
+	}
+	if err := e.writeReadme(s.Now(), trialName, tallies.Responses, len(loans) > 0); err != nil {
 		return err
 	}
 	if err := e.writeCodebook(tallies); err != nil {
@@ -514,7 +519,7 @@ func (e *exporter) boldRow(sheet string, row, ncols int) error {
 	return e.x.SetCellStyle(sheet, a, b, e.styleHeader)
 }
 
-func (e *exporter) writeReadme(now time.Time, trialName string, responses int) error {
+func (e *exporter) writeReadme(now time.Time, trialName string, responses int, loans bool) error {
 	o := e.opt
 	trial := "all trials / すべての実証"
 	if o.TrialID != nil {
@@ -550,10 +555,16 @@ func (e *exporter) writeReadme(now time.Time, trialName string, responses int) e
 		{SheetSummary, "Per step × 1–5 scale: n, mean, median, top-2-box % (4 or 5)."},
 		{SheetCharts, "Stacked bars of the 1–5 scales by step."},
 		{SheetFreeText, "Every free-text answer."},
+	}
+	if loans {
+		rows = append(rows, []any{SheetLoans, "Every phone loan (no names): monitor id, phone model/OS, carriers, check-out, due and check-in dates, " +
+			"days overdue (open: as of the export day; returned: days late), extensions, missing items."})
+	}
+	rows = append(rows, [][]any{
 		{},
 		{"Form versions / 調査票の版", "", "", ""},
 		{"form_id", "version", "title", "responses"},
-	}
+	}...)
 	formsHeader := len(rows)
 	for _, fr := range e.l.forms {
 		rows = append(rows, []any{fr.info.ID, fr.info.Version, fr.info.Title, fr.n})
