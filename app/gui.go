@@ -17,9 +17,9 @@ import (
 	"jpkipilot/app/cli"
 	"jpkipilot/screens"
 	"jpkipilot/trial"
+	"jpkipilot/trial/bank"
 	"jpkipilot/trial/provision"
 	"jpkipilot/trial/store"
-	"jpkipilot/trial/ticket"
 )
 
 // AppID is the Fyne application id (preferences live under it).
@@ -146,15 +146,15 @@ func (g *gui) showMain() {
 		{Title: lang.L("nav.readers"), Icon: theme.ComputerIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewReaders(w, screens.ReadersDeps{Source: g.readers, Virtual: g.virt, Monitors: svc})
 		}},
-		{Title: lang.L("nav.tickets"), Icon: theme.ConfirmIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewTickets(w, screens.TicketsDeps{Desk: ticket.NewService(g.db, nil), Readers: g.readers})
-		}},
 		{Title: lang.L("nav.devices"), Icon: theme.StorageIcon(), Make: func() fyne.CanvasObject { return screens.NewDevices(w, g.loans) }},
 		{Title: lang.L("nav.loans"), Icon: theme.MailSendIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewLoans(w, screens.LoansDeps{Loans: g.loans, Monitors: svc, Trials: svc})
 		}},
 		{Title: lang.L("nav.provision"), Icon: theme.LoginIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewProvision(w, screens.ProvisionDeps{Desk: provision.NewDesk(g.db), Readers: g.readers, Staff: osUser()})
+		}},
+		{Title: lang.L("nav.bank"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewBank(w, screens.BankDeps{Bank: bank.New(g.db), Monitors: svc, Trials: svc, Readers: g.readers, Staff: osUser()})
 		}},
 		{Title: lang.L("nav.results"), Icon: theme.DocumentIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewResults(w, screens.ResultsDeps{Trials: svc, Survey: g.survey(), Lang: g.lang, ExportedBy: osUser()})
