@@ -20,6 +20,7 @@ import (
 	"jpkipilot/trial/bank"
 	"jpkipilot/trial/provision"
 	"jpkipilot/trial/store"
+	"jpkipilot/trial/ticket"
 )
 
 // AppID is the Fyne application id (preferences live under it).
@@ -145,6 +146,9 @@ func (g *gui) showMain() {
 		{Title: lang.L("nav.import"), Icon: theme.UploadIcon(), Make: func() fyne.CanvasObject { return screens.NewImport(w, svc) }},
 		{Title: lang.L("nav.readers"), Icon: theme.ComputerIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewReaders(w, screens.ReadersDeps{Source: g.readers, Virtual: g.virt, Monitors: svc})
+		}},
+		{Title: lang.L("nav.tickets"), Icon: theme.ConfirmIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewTickets(w, screens.TicketsDeps{Desk: ticket.NewService(g.db, nil), Readers: g.readers})
 		}},
 		{Title: lang.L("nav.devices"), Icon: theme.StorageIcon(), Make: func() fyne.CanvasObject { return screens.NewDevices(w, g.loans) }},
 		{Title: lang.L("nav.loans"), Icon: theme.MailSendIcon(), Make: func() fyne.CanvasObject {
