@@ -89,7 +89,7 @@ func NewGateKiosk(w fyne.Window, deps GateDeps) *GateKiosk {
 	g.root = container.NewBorder(
 		container.NewBorder(nil, nil, nil, exit, title),
 		container.NewBorder(nil, nil, nil, nil, g.crl),
-		nil, nil, container.NewPadded(g.body))
+		nil, nil, container.NewVScroll(container.NewPadded(g.body))) // a scroll: long text wraps instead of widening the window
 	g.showIdle()
 	if deps.Readers != nil {
 		deps.Readers.OnChange(g.readersChanged)
