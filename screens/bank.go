@@ -18,6 +18,7 @@ import (
 	"jpkipilot/trial"
 	"jpkipilot/trial/bank"
 	"jpkipilot/trial/qr"
+	"jpkipilot/trial/store"
 )
 
 // BankDeps is what the bank demo page needs.
@@ -52,6 +53,9 @@ type bankScreen struct {
 	account   *fyne.Container
 	trialSel  *widget.Select
 	summary   *fyne.Container
+	dueOn     *widget.Entry
+	schedule  *widget.Button
+	update    *widget.Label
 	content   fyne.CanvasObject
 
 	padShown func(*pinPad) // tests type into the PIN pad
@@ -89,6 +93,11 @@ func newBankScreen(w fyne.Window, deps BankDeps) *bankScreen {
 	s.trialSel = widget.NewSelect(nil, func(string) { s.loadSummary() })
 	s.trialSel.PlaceHolder = lang.L("bank.pick_trial")
 	s.summary = container.NewVBox()
+	s.dueOn = widget.NewEntry()
+	s.dueOn.SetPlaceHolder("YYYY-MM-DD")
+	s.schedule = widget.NewButtonWithIcon(lang.L("bank.schedule"), theme.CalendarIcon(), s.runSchedule)
+	s.update = widget.NewLabel("")
+	s.update.Wrapping = fyne.TextWrapWord
 
 	left := container.NewVBox(
 		boldLabel(lang.L("bank.title")),
@@ -107,6 +116,8 @@ func newBankScreen(w fyne.Window, deps BankDeps) *bankScreen {
 		boldLabel(lang.L("bank.account_title")), s.account,
 		widget.NewSeparator(),
 		boldLabel(lang.L("bank.summary_title")), s.trialSel, s.summary,
+		boldLabel(lang.L("bank.update_title")),
+		container.NewBorder(nil, nil, nil, s.schedule, s.dueOn), s.update,
 	)
 	split := container.NewHSplit(container.NewVScroll(left), container.NewVScroll(right))
 	split.Offset = 0.45
@@ -386,12 +397,62 @@ func yen(v int64) string {
 	return sign + s
 }
 
-func (s *bankScreen) loadSummary() {
-	i := s.trialSel.SelectedIndex()
-	if i < 0 || i >= len(s.trials) {
+// runSchedule sets the date the selected trial's demo data update is due.
+func (s *bankScreen) runSchedule() {
+	id, ok := s.trialID()
+	if !ok {
 		return
 	}
-	id := s.trials[i].ID
+	on := s.dueOn.Text
+	Run(context.Background(), func(ctx context.Context) (*bank.Update, error) {
+		return s.deps.Bank.ScheduleUpdate(ctx, id, on)
+	}, func(u *bank.Update, err error) {
+		if err != nil {
+			s.update.SetText(err.Error())
+			return
+		}
+		s.showUpdate(u)
+	})
+}
+
+func (s *bankScreen) showUpdate(u *bank.Update) {
+	switch {
+	case u == nil:
+		s.update.SetText(lang.L("bank.update_none"))
+	case u.AppliedAt.Valid:
+		s.update.SetText(lang.L("bank.update_applied", map[string]any{
+			"Date": u.DueOn, "At": u.AppliedAt.Time.Local().Format("2006-01-02 15:04"), "N": u.Accounts}))
+	default:
+		s.update.SetText(lang.L("bank.update_due", map[string]any{"Date": u.DueOn}))
+	}
+}
+
+func (s *bankScreen) trialID() (int64, bool) {
+	i := s.trialSel.SelectedIndex()
+	if i < 0 || i >= len(s.trials) {
+		return 0, false
+	}
+	return s.trials[i].ID, true
+}
+
+func (s *bankScreen) loadSummary() {
+	id, ok := s.trialID()
+	if !ok {
+		return
+	}
+	Run(context.Background(), func(ctx context.Context) (*bank.Update, error) {
+		u, err := s.deps.Bank.Update(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return u, err
+	}, func(u *bank.Update, err error) {
+		if err != nil {
+			s.update.SetText(err.Error())
+			return
+		}
+		s.showUpdate(u)
+	})
 	Run(context.Background(), func(ctx context.Context) ([]bank.MethodSummary, error) {
 		return s.deps.Bank.Summary(ctx, id)
 	}, func(sum []bank.MethodSummary, err error) {

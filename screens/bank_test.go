@@ -72,6 +72,21 @@ func TestBankTOTPLoginAndAccountPage(t *testing.T) {
 		t.Fatal("the account page stays after a refused login")
 	}
 	test.AssertRendersToMarkup(t, "bank_refused.xml", s.w.Canvas())
+
+	// The coordinator sets the update date; opening the page on that day
+	// applies it, once.
+	test.Type(s.dueOn, "2017-02-01")
+	test.Tap(s.schedule)
+	waitIdle()
+	if s.update.Text != "2017-02-01 に更新予定：その日以降にいずれかのPCでこのページを開いたときに一度だけ適用します。" {
+		t.Fatalf("update %q", s.update.Text)
+	}
+	b.Now = func() time.Time { return time.Date(2017, 2, 1, 9, 0, 0, 0, time.UTC) }
+	s.reload()
+	waitIdle()
+	if s.update.Text != "2017-02-01 予定の更新を 2017-02-01 09:00 に 1 口座へ適用しました。" {
+		t.Fatalf("update %q", s.update.Text)
+	}
 }
 
 // The card path through the page: register, a wrong PIN with the tries
