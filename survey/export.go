@@ -73,37 +73,35 @@ type exporter struct {
 	l                    *layout
 	offset               map[*Variable]int // first column of each variable
 	ncols                int
-	data, labels, free   *excelize.StreamWriter
+	data, labels         *rawSheet
+	free                 *excelize.StreamWriter
 	freeRow              int
-	row                  int
 	codes                []any
 	plans                map[*formRef][]colPlan
 	spare                chan []any // label rows written, for reuse
 	// Data_Labels rows are written by a second goroutine: the two sheets
 	// cost the same, and there are two cores.
-	labelRows chan labelRow
+	labelRows chan []any
 	labelDone chan struct{}
 	labelErr  error
 }
 
-type labelRow struct {
-	cell string
-	vals []any
-}
-
 func (e *exporter) startLabels() {
-	e.labelRows, e.labelDone = make(chan labelRow, 256), make(chan struct{})
+	e.labelRows, e.labelDone = make(chan []any, 256), make(chan struct{})
 	e.spare = make(chan []any, 300)
 	go func() {
 		defer close(e.labelDone)
-		for lr := range e.labelRows {
+		for vals := range e.labelRows {
 			if e.labelErr == nil {
-				e.labelErr = e.labels.SetRow(lr.cell, lr.vals)
+				e.labelErr = e.labels.setRow(vals)
 			}
 			select {
-			case e.spare <- lr.vals:
+			case e.spare <- vals:
 			default:
 			}
+		}
+		if e.labelErr == nil {
+			e.labelErr = e.labels.finish()
 		}
 	}()
 }
@@ -177,14 +175,17 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 	})
 	if e != nil {
 		defer e.x.Close()
+		defer e.data.close()
+		defer e.labels.close()
 	}
 	if err != nil {
 		return err
 	}
-	for _, sw := range []*excelize.StreamWriter{e.data, e.labels, e.free} {
-		if err := sw.Flush(); err != nil {
-			return fmt.Errorf("survey: export: %w", err)
-		}
+	if err := e.data.finish(); err != nil {
+		return fmt.Errorf("survey: export: %w", err)
+	}
+	if err := e.free.Flush(); err != nil {
+		return fmt.Errorf("survey: export: %w", err)
 	}
 	if err := e.writeLoans(loans, s.Now()); err != nil {
 		return fmt.Errorf("survey: export loans: %w", err)
@@ -204,7 +205,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := writeWorkbook(e.x, w); err != nil {
+	if err := writeWorkbook(e.x, w, e.data, e.labels); err != nil {
 		return fmt.Errorf("survey: export: %w", err)
 	}
 	return nil
@@ -217,14 +218,17 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 // repetitive sheet XML about as well. (excelize's Zip64 header fix-up, for
 // parts over 4 GiB, works on that buffer and is skipped here: the sheets of
 // a pilot trial are far from that size.)
-func writeWorkbook(x *excelize.File, w io.Writer) error {
-	var zw *zip.Writer
+func writeWorkbook(x *excelize.File, w io.Writer, raw ...*rawSheet) error {
 	x.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw = zip.NewWriter(w)
+		zw := zip.NewWriter(w)
 		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 			return flate.NewWriter(out, flate.BestSpeed)
 		})
-		return zw
+		z := &zipSwap{zw: zw, raw: map[string]*rawSheet{}}
+		for _, rs := range raw {
+			z.raw[rs.path] = rs
+		}
+		return z
 	})
 	return x.Write(io.Discard) // the zip went to w; excelize's buffer is empty
 }
@@ -285,24 +289,23 @@ func (e *exporter) setup() error {
 	e.codes = make([]any, e.ncols)
 	e.plans = map[*formRef][]colPlan{}
 
-	if e.data, err = x.NewStreamWriter(SheetData); err != nil {
+	path, err := sheetPath(x, SheetData)
+	if err != nil {
 		return err
 	}
-	if e.labels, err = x.NewStreamWriter(SheetDataLabels); err != nil {
+	if e.data, err = newRawSheet(path, e.ncols, 14, e.styleDate); err != nil {
+		return err
+	}
+	if path, err = sheetPath(x, SheetDataLabels); err != nil {
+		return err
+	}
+	if e.labels, err = newRawSheet(path, e.ncols, 18, e.styleDate); err != nil {
 		return err
 	}
 	if e.free, err = x.NewStreamWriter(SheetFreeText); err != nil {
 		return err
 	}
-	for _, sw := range []*excelize.StreamWriter{e.data, e.labels, e.free} {
-		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-			return err
-		}
-	}
-	if err := e.data.SetColWidth(1, e.ncols, 14); err != nil {
-		return err
-	}
-	if err := e.labels.SetColWidth(1, e.ncols, 18); err != nil {
+	if err := e.free.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
 	if err := e.free.SetColWidth(1, 6, 14); err != nil {
@@ -311,17 +314,17 @@ func (e *exporter) setup() error {
 	if err := e.free.SetColWidth(7, 7, 80); err != nil {
 		return err
 	}
-	if err := e.data.SetRow("A1", codeHdr); err != nil {
+	if err := e.data.setRow(codeHdr); err != nil {
 		return err
 	}
-	if err := e.labels.SetRow("A1", labelHdr); err != nil {
+	if err := e.labels.setRow(labelHdr); err != nil {
 		return err
 	}
 	var freeHdr []any
 	for _, h := range []string{"response_id", "monitor_id", "form_id", "step", "variable", "question", "text"} {
 		freeHdr = append(freeHdr, excelize.Cell{StyleID: e.styleHeader, Value: h})
 	}
-	e.row, e.freeRow = 1, 1
+	e.freeRow = 1
 	return e.free.SetRow("A1", freeHdr)
 }
 
@@ -481,10 +484,8 @@ func (e *exporter) writeResponse(r *scanRow) error {
 	if err != nil {
 		return err
 	}
-	e.row++
-	cell, _ := excelize.CoordinatesToCellName(1, e.row)
-	e.labelRows <- labelRow{cell, texts}
-	return e.data.SetRow(cell, codes)
+	e.labelRows <- texts
+	return e.data.setRow(codes)
 }
 
 // setRows writes small sheets cell by cell; an excelize.Cell value (which

@@ -1,0 +1,278 @@
+package survey
+
+import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// rawSheet writes the XML of one big worksheet (Data, Data_Labels) itself,
+// deflated as it goes into a temporary file, and the workbook's zip takes
+// it as it is (zipSwap). excelize's StreamWriter spent most of a large
+// export on per-cell work (cell names, value conversion, string checks) and
+// keeps up to 16 MiB per sheet in memory; here a row is appended to one
+// reused buffer from precomputed column names, and the compression runs in
+// the goroutine that writes the sheet, so Data and Data_Labels are
+// compressed in parallel.
+type rawSheet struct {
+	path      string
+	tmp       *os.File
+	fw        *flate.Writer
+	zbuf      *bufio.Writer
+	crc       hash.Hash32
+	size      uint64
+	buf       []byte
+	cols      []string
+	row       int
+	err       error
+	styleDate int
+}
+
+const rawFlushAt = 64 << 10
+
+func newRawSheet(path string, ncols int, width float64, styleDate int) (*rawSheet, error) {
+	tmp, err := os.CreateTemp("", "jpkipilot-sheet-*.xml.deflate")
+	if err != nil {
+		return nil, err
+	}
+	rs := &rawSheet{path: path, tmp: tmp, crc: crc32.NewIEEE(), buf: make([]byte, 0, 2*rawFlushAt), styleDate: styleDate}
+	rs.zbuf = bufio.NewWriterSize(tmp, 256<<10)
+	rs.fw, _ = flate.NewWriter(rs.zbuf, flate.BestSpeed)
+	for i := 1; i <= ncols; i++ {
+		c, _ := excelize.ColumnNumberToName(i)
+		rs.cols = append(rs.cols, c)
+	}
+	rs.buf = append(rs.buf, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+"\n"+
+		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`+
+		`<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>`+
+		`<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>`+
+		`<sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="`...)
+	rs.buf = strconv.AppendInt(rs.buf, int64(max(ncols, 1)), 10)
+	rs.buf = append(rs.buf, `" width="`...)
+	rs.buf = strconv.AppendFloat(rs.buf, width, 'f', -1, 64)
+	rs.buf = append(rs.buf, `" customWidth="1"/></cols><sheetData>`...)
+	return rs, nil
+}
+
+// excelEpoch is day 0 of Excel's 1900 date system (for dates after
+// 1900-03-01, where its leap-year bug no longer matters).
+var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+
+// setRow appends the next row; values are nil, string, int, int64, float64
+// or excelize.Cell holding a string or a time.Time (a wall time in UTC).
+func (rs *rawSheet) setRow(vals []any) error {
+	if rs.err != nil {
+		return rs.err
+	}
+	rs.row++
+	b := append(rs.buf, `<row r="`...)
+	b = strconv.AppendInt(b, int64(rs.row), 10)
+	b = append(b, `">`...)
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		style := 0
+		if c, ok := v.(excelize.Cell); ok {
+			v, style = c.Value, c.StyleID
+		}
+		b = append(b, `<c r="`...)
+		b = append(b, rs.cols[i]...)
+		b = strconv.AppendInt(b, int64(rs.row), 10)
+		b = append(b, '"')
+		if style != 0 {
+			b = append(b, ` s="`...)
+			b = strconv.AppendInt(b, int64(style), 10)
+			b = append(b, '"')
+		}
+		switch x := v.(type) {
+		case string:
+			b = appendInlineStr(b, x)
+			continue
+		case int:
+			b = append(b, `><v>`...)
+			b = strconv.AppendInt(b, int64(x), 10)
+		case int64:
+			b = append(b, `><v>`...)
+			b = strconv.AppendInt(b, x, 10)
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				b = appendInlineStr(b, strconv.FormatFloat(x, 'f', -1, 64))
+				continue
+			}
+			b = append(b, `><v>`...)
+			b = strconv.AppendFloat(b, x, 'f', -1, 64)
+		case time.Time:
+			b = append(b, `><v>`...)
+			secs := x.Unix() - excelEpoch.Unix()
+			if secs%86400 == 0 {
+				b = strconv.AppendInt(b, secs/86400, 10)
+			} else {
+				b = strconv.AppendFloat(b, float64(secs)/86400, 'f', -1, 64)
+			}
+		default:
+			b = appendInlineStr(b, fmt.Sprint(v))
+			continue
+		}
+		b = append(b, `</v></c>`...)
+	}
+	rs.buf = append(b, `</row>`...)
+	if len(rs.buf) >= rawFlushAt {
+		rs.flush()
+	}
+	return rs.err
+}
+
+// appendInlineStr finishes a cell holding s as an inline string: XML
+// escaped, characters XML cannot hold dropped, cut at Excel's 32,767.
+func appendInlineStr(b []byte, s string) []byte {
+	b = append(b, ` t="inlineStr"><is><t`...)
+	if s != "" && (isSpace(s[0]) || isSpace(s[len(s)-1])) {
+		b = append(b, ` xml:space="preserve"`...)
+	}
+	b = append(b, '>')
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			n++
+			switch {
+			case c == '&':
+				b = append(b, "&amp;"...)
+			case c == '<':
+				b = append(b, "&lt;"...)
+			case c == '>':
+				b = append(b, "&gt;"...)
+			case c == '\r':
+				b = append(b, "&#xD;"...)
+			case c < 0x20 && c != '\t' && c != '\n':
+				n-- // not allowed in XML
+			default:
+				b = append(b, c)
+			}
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
+				r = utf8.RuneError
+			}
+			b = utf8.AppendRune(b, r)
+			i += size
+			n++
+			if r > 0xFFFF {
+				n++ // Excel counts UTF-16 units
+			}
+		}
+		if n >= 32767 {
+			break
+		}
+	}
+	return append(b, `</t></is></c>`...)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func (rs *rawSheet) flush() {
+	if rs.err != nil || len(rs.buf) == 0 {
+		return
+	}
+	rs.crc.Write(rs.buf)
+	rs.size += uint64(len(rs.buf))
+	_, rs.err = rs.fw.Write(rs.buf)
+	rs.buf = rs.buf[:0]
+}
+
+// finish ends the sheet's XML and its deflate stream.
+func (rs *rawSheet) finish() error {
+	rs.buf = append(rs.buf, `</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`...)
+	rs.flush()
+	if rs.err == nil {
+		rs.err = rs.fw.Close()
+	}
+	if rs.err == nil {
+		rs.err = rs.zbuf.Flush()
+	}
+	return rs.err
+}
+
+// copyTo puts the finished, compressed sheet into zw.
+func (rs *rawSheet) copyTo(zw *zip.Writer) error {
+	if rs.err != nil {
+		return rs.err
+	}
+	n, err := rs.tmp.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	if _, err := rs.tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: rs.path, Method: zip.Deflate, CRC32: rs.crc.Sum32(),
+		CompressedSize64: uint64(n), UncompressedSize64: rs.size})
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, bufio.NewReaderSize(rs.tmp, 256<<10))
+	return err
+}
+
+// close removes the temporary file.
+func (rs *rawSheet) close() {
+	if rs != nil && rs.tmp != nil {
+		rs.tmp.Close()
+		os.Remove(rs.tmp.Name())
+		rs.tmp = nil
+	}
+}
+
+// sheetPath is where excelize keeps a sheet of a workbook it created: a
+// sheet added by NewSheet is xl/worksheets/sheet<id>.xml.
+func sheetPath(x *excelize.File, name string) (string, error) {
+	for id, n := range x.GetSheetMap() {
+		if n == name {
+			return "xl/worksheets/sheet" + strconv.Itoa(id) + ".xml", nil
+		}
+	}
+	return "", fmt.Errorf("no sheet %s", name)
+}
+
+// zipSwap is the workbook's zip writer: parts excelize writes go through a
+// zip.Writer compressing at BestSpeed, except the raw sheets, whose
+// compressed XML replaces excelize's placeholder.
+type zipSwap struct {
+	zw  *zip.Writer
+	raw map[string]*rawSheet
+}
+
+func (z *zipSwap) Create(name string) (io.Writer, error) {
+	if rs, ok := z.raw[name]; ok {
+		delete(z.raw, name)
+		if err := rs.copyTo(z.zw); err != nil {
+			return nil, err
+		}
+		return io.Discard, nil
+	}
+	return z.zw.Create(name)
+}
+
+func (z *zipSwap) AddFS(fsys fs.FS) error { return z.zw.AddFS(fsys) }
+
+func (z *zipSwap) Close() error {
+	for name := range z.raw {
+		z.zw.Close()
+		return fmt.Errorf("sheet part %s was not written", name)
+	}
+	return z.zw.Close()
+}
