@@ -22,8 +22,10 @@ import (
 // maxQRBytes is a version 40-L QR code's byte-mode capacity.
 const maxQRBytes = 2953
 
-// PNG encodes text (a PEM request or certificate) as a QR code PNG,
-// px pixels a side at least, with the standard four-module quiet zone.
+// PNG encodes text (a PEM request or certificate) as a QR code PNG at least
+// px pixels a side, with the standard four-module quiet zone. Each module is
+// a whole number of pixels, never fewer than minModulePx: scanners (and our
+// own Read) miss finely scaled codes.
 func PNG(text []byte, px int) ([]byte, error) {
 	if len(text) == 0 {
 		return nil, errors.New("QR: nothing to encode")
@@ -35,16 +37,33 @@ func PNG(text []byte, px int) ([]byte, error) {
 		gozxing.EncodeHintType_ERROR_CORRECTION: decoder.ErrorCorrectionLevel_L,
 		gozxing.EncodeHintType_MARGIN:           4,
 	}
-	m, err := qrcode.NewQRCodeWriter().Encode(string(text), gozxing.BarcodeFormat_QR_CODE, px, px, hints)
+	// Size 0 asks for one pixel a module; the scaling is done here.
+	m, err := qrcode.NewQRCodeWriter().Encode(string(text), gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
 	if err != nil {
 		return nil, fmt.Errorf("QR: %w", err)
 	}
+	modules := m.GetWidth()
+	scale := max(minModulePx, (px+modules-1)/modules)
+	img := image.NewGray(image.Rect(0, 0, modules*scale, modules*scale))
+	for y := range modules * scale {
+		row := img.Pix[y*img.Stride : y*img.Stride+modules*scale]
+		for x := range row {
+			if m.Get(x/scale, y/scale) {
+				row[x] = 0x00
+			} else {
+				row[x] = 0xFF
+			}
+		}
+	}
 	var out bytes.Buffer
-	if err := png.Encode(&out, m); err != nil {
+	if err := png.Encode(&out, img); err != nil {
 		return nil, fmt.Errorf("QR: %w", err)
 	}
 	return out.Bytes(), nil
 }
+
+// minModulePx is the smallest module size PNG draws.
+const minModulePx = 4
 
 // IsImage reports whether b starts like a PNG or JPEG file.
 func IsImage(b []byte) bool {
@@ -61,10 +80,20 @@ func Read(img []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("QR image: %w", err)
 	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		return nil, fmt.Errorf("QR image: no readable QR code found (%v)", err)
+	// A clean image (a PNG saved by the phone app, or by PNG) reads best as
+	// a pure code; a photo needs the finder-pattern detector. Try both.
+	var firstErr error
+	for _, hints := range []map[gozxing.DecodeHintType]any{
+		{gozxing.DecodeHintType_PURE_BARCODE: true},
+		{gozxing.DecodeHintType_TRY_HARDER: true},
+	} {
+		res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+		if err == nil {
+			return []byte(res.GetText()), nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
 	}
-	return []byte(res.GetText()), nil
+	return nil, fmt.Errorf("QR image: no readable QR code found (%v)", firstErr)
 }
