@@ -73,9 +73,8 @@ type exporter struct {
 	l                    *layout
 	offset               map[*Variable]int // first column of each variable
 	ncols                int
-	data, labels         *rawSheet
-	free                 *excelize.StreamWriter
-	freeRow              int
+	data, labels, free   *rawSheet
+	freeVals             []any
 	codes                []any
 	plans                map[*formRef][]colPlan
 	spare                chan []any // label rows written, for reuse
@@ -177,6 +176,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 		defer e.x.Close()
 		defer e.data.close()
 		defer e.labels.close()
+		defer e.free.close()
 	}
 	if err != nil {
 		return err
@@ -184,7 +184,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 	if err := e.data.finish(); err != nil {
 		return fmt.Errorf("survey: export: %w", err)
 	}
-	if err := e.free.Flush(); err != nil {
+	if err := e.free.finish(); err != nil {
 		return fmt.Errorf("survey: export: %w", err)
 	}
 	if err := e.writeLoans(loans, s.Now()); err != nil {
@@ -205,7 +205,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := writeWorkbook(e.x, w, e.data, e.labels); err != nil {
+	if err := writeWorkbook(e.x, w, e.data, e.labels, e.free); err != nil {
 		return fmt.Errorf("survey: export: %w", err)
 	}
 	return nil
@@ -293,25 +293,19 @@ func (e *exporter) setup() error {
 	if err != nil {
 		return err
 	}
-	if e.data, err = newRawSheet(path, e.ncols, 14, e.styleDate); err != nil {
+	if e.data, err = newRawSheet(path, e.ncols, 14); err != nil {
 		return err
 	}
 	if path, err = sheetPath(x, SheetDataLabels); err != nil {
 		return err
 	}
-	if e.labels, err = newRawSheet(path, e.ncols, 18, e.styleDate); err != nil {
+	if e.labels, err = newRawSheet(path, e.ncols, 18); err != nil {
 		return err
 	}
-	if e.free, err = x.NewStreamWriter(SheetFreeText); err != nil {
+	if path, err = sheetPath(x, SheetFreeText); err != nil {
 		return err
 	}
-	if err := e.free.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	if err := e.free.SetColWidth(1, 6, 14); err != nil {
-		return err
-	}
-	if err := e.free.SetColWidth(7, 7, 80); err != nil {
+	if e.free, err = newRawSheet(path, 7, 14, 14, 14, 14, 14, 14, 80); err != nil {
 		return err
 	}
 	if err := e.data.setRow(codeHdr); err != nil {
@@ -324,8 +318,7 @@ func (e *exporter) setup() error {
 	for _, h := range []string{"response_id", "monitor_id", "form_id", "step", "variable", "question", "text"} {
 		freeHdr = append(freeHdr, excelize.Cell{StyleID: e.styleHeader, Value: h})
 	}
-	e.freeRow = 1
-	return e.free.SetRow("A1", freeHdr)
+	return e.free.setRow(freeHdr)
 }
 
 // wall turns an instant into the wall-clock time of the export's zone.
@@ -477,9 +470,8 @@ func (e *exporter) writeResponse(r *scanRow) error {
 		texts = make([]any, e.ncols)
 	}
 	err := e.fill(r, codes, texts, func(v *Variable, q *Question, val string) error {
-		e.freeRow++
-		cell, _ := excelize.CoordinatesToCellName(1, e.freeRow)
-		return e.free.SetRow(cell, []any{idText(r.ID), r.MonitorID, r.Ref.info.ID, r.stage(), v.Name, q.Label.In(e.lang), val})
+		e.freeVals = append(e.freeVals[:0], codes[0], r.MonitorID, r.Ref.info.ID, r.stage(), v.Name, q.Label.In(e.lang), val)
+		return e.free.setRow(e.freeVals)
 	})
 	if err != nil {
 		return err

@@ -27,27 +27,28 @@ import (
 // the goroutine that writes the sheet, so Data and Data_Labels are
 // compressed in parallel.
 type rawSheet struct {
-	path      string
-	tmp       *os.File
-	fw        *flate.Writer
-	zbuf      *bufio.Writer
-	crc       hash.Hash32
-	size      uint64
-	buf       []byte
-	cols      []string
-	row       int
-	err       error
-	styleDate int
+	path string
+	tmp  *os.File
+	fw   *flate.Writer
+	zbuf *bufio.Writer
+	crc  hash.Hash32
+	size uint64
+	buf  []byte
+	cols []string
+	row  int
+	err  error
 }
 
 const rawFlushAt = 64 << 10
 
-func newRawSheet(path string, ncols int, width float64, styleDate int) (*rawSheet, error) {
+// newRawSheet starts the sheet at path with ncols columns, the first row
+// frozen; widths are the column widths, the last one for the rest.
+func newRawSheet(path string, ncols int, widths ...float64) (*rawSheet, error) {
 	tmp, err := os.CreateTemp("", "jpkipilot-sheet-*.xml.deflate")
 	if err != nil {
 		return nil, err
 	}
-	rs := &rawSheet{path: path, tmp: tmp, crc: crc32.NewIEEE(), buf: make([]byte, 0, 2*rawFlushAt), styleDate: styleDate}
+	rs := &rawSheet{path: path, tmp: tmp, crc: crc32.NewIEEE(), buf: make([]byte, 0, 2*rawFlushAt)}
 	rs.zbuf = bufio.NewWriterSize(tmp, 256<<10)
 	rs.fw, _ = flate.NewWriter(rs.zbuf, flate.BestSpeed)
 	for i := 1; i <= ncols; i++ {
@@ -58,11 +59,21 @@ func newRawSheet(path string, ncols int, width float64, styleDate int) (*rawShee
 		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`+
 		`<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>`+
 		`<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>`+
-		`<sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="`...)
-	rs.buf = strconv.AppendInt(rs.buf, int64(max(ncols, 1)), 10)
-	rs.buf = append(rs.buf, `" width="`...)
-	rs.buf = strconv.AppendFloat(rs.buf, width, 'f', -1, 64)
-	rs.buf = append(rs.buf, `" customWidth="1"/></cols><sheetData>`...)
+		`<sheetFormatPr defaultRowHeight="15"/><cols>`...)
+	for i, w := range widths {
+		last := i + 1
+		if i == len(widths)-1 {
+			last = max(ncols, last)
+		}
+		rs.buf = append(rs.buf, `<col min="`...)
+		rs.buf = strconv.AppendInt(rs.buf, int64(i+1), 10)
+		rs.buf = append(rs.buf, `" max="`...)
+		rs.buf = strconv.AppendInt(rs.buf, int64(last), 10)
+		rs.buf = append(rs.buf, `" width="`...)
+		rs.buf = strconv.AppendFloat(rs.buf, w, 'f', -1, 64)
+		rs.buf = append(rs.buf, `" customWidth="1"/>`...)
+	}
+	rs.buf = append(rs.buf, `</cols><sheetData>`...)
 	return rs, nil
 }
 
