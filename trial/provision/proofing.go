@@ -2,14 +2,10 @@ package provision
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -31,17 +27,6 @@ type Proofing struct {
 
 // ErrNotMyNumberCard is returned when proofing is offered something else.
 var ErrNotMyNumberCard = errors.New("hold the monitor's My Number card (the reader holds something else)")
-
-// challengeDigest binds the fresh challenge to the monitor and the purpose,
-// so a signature made for something else never passes.
-func challengeDigest(monitorID string, challenge []byte) []byte {
-	h := sha256.New()
-	io.WriteString(h, "jpkipilot identity proofing\x00")
-	io.WriteString(h, monitorID)
-	h.Write([]byte{0})
-	h.Write(challenge)
-	return h.Sum(nil)
-}
 
 // ProveIdentity reads the auth certificate of the monitor's My Number card,
 // validates it (chain to the trust anchors, key usage, revocation), and has
@@ -149,25 +134,10 @@ func (d *Desk) prove(ctx context.Context, monitorID string, card *device.Card, p
 		At: d.now(), Purpose: pki.PurposeAuth, CRLs: crls, OCSP: d.OCSP, Ctx: ctx}); err != nil {
 		return p, fmt.Errorf("the card's authentication certificate is not accepted: %w", err)
 	}
-	pub, ok := cert.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return p, fmt.Errorf("the card's authentication certificate holds a %T key, not RSA", cert.PublicKey)
-	}
-	challenge := make([]byte, 32)
-	if _, err := io.ReadFull(d.random(), challenge); err != nil {
-		return p, err
-	}
-	digest := challengeDigest(monitorID, challenge)
-	signer, err := c.Signer(ctx, jpki.Auth, pin)
-	if err != nil {
-		return p, err
-	}
-	sig, err := signer.SignContext(ctx, digest, crypto.SHA256)
-	if err != nil {
-		return p, err
-	}
-	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest, sig); err != nil {
-		return p, fmt.Errorf("the card's signature of the challenge does not verify with its certificate: %w", err)
+	// The challenge is bound to the monitor and the purpose, so a signature
+	// made for something else never passes.
+	if _, err := jpki.ProveAuthKey(ctx, c, "jpkipilot identity proofing\x00"+monitorID, d.random(), pin); err != nil {
+		return p, fmt.Errorf("the card's proof of its authentication key failed: %w", err)
 	}
 	return p, nil
 }
