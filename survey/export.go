@@ -4,10 +4,12 @@ import (
 	"archive/zip"
 	"compress/flate"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -112,6 +114,10 @@ func (e *exporter) stopLabels() error {
 	return e.labelErr
 }
 
+// errWriterFailed stops the scan when writing a row failed; the writer's
+// own error is returned.
+var errWriterFailed = errors.New("survey: export: writer failed")
+
 // Export writes the analysts' workbook for the filtered responses to w: the
 // sheets README, Data (codes), Data_Labels, Codebook, Summary, Charts and
 // FreeText. IDs are text, dates are dates, numbers are numbers. progress,
@@ -151,17 +157,41 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			progress(0, total)
 		}
 		e.startLabels()
+		// Three stages on their own goroutines: the scan reads the store,
+		// this writer tallies and writes Data and FreeText, the labels
+		// goroutine writes Data_Labels.
+		rows := make(chan scanRow, 512)
+		werr := make(chan error, 1)
+		var failed atomic.Bool
+		go func() {
+			var err error
+			for r := range rows {
+				if err != nil {
+					continue // drain until the scan stops
+				}
+				t.add(&r)
+				if err = e.writeResponse(&r); err != nil {
+					failed.Store(true)
+					continue
+				}
+				done++
+				if progress != nil && (done%500 == 0 || done == total) {
+					progress(done, total)
+				}
+			}
+			werr <- err
+		}()
 		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, func(r *scanRow) error {
-			t.add(r)
-			if err := e.writeResponse(r); err != nil {
-				return err
+			if failed.Load() {
+				return errWriterFailed
 			}
-			done++
-			if progress != nil && (done%500 == 0 || done == total) {
-				progress(done, total)
-			}
+			rows <- *r // its Answers map is not reused by the scan
 			return nil
 		})
+		close(rows)
+		if wer := <-werr; wer != nil {
+			err = wer
+		}
 		if lerr := e.stopLabels(); err == nil {
 			err = lerr
 		}
