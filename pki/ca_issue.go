@@ -378,3 +378,25 @@ func countCAs(ctx context.Context, db *store.DB) (int, error) {
 	}
 	return n, nil
 }
+
+// LatestCRLIndex is the newest CRL the trial CA published for role, its
+// signature checked and indexed; nil without an error when the CA is not
+// initialised or has published none (the caller decides whether a missing
+// CRL is acceptable).
+func LatestCRLIndex(ctx context.Context, db *store.DB, role Role) (*CRLIndex, error) {
+	ca, err := Open(ctx, db)
+	if errors.Is(err, ErrNotInitialized) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	der, err := LatestCRL(ctx, db, role)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseCRL(der, ca.Certificate(role))
+}

@@ -199,3 +199,30 @@ func TestRevokeLeavesNoPartialStateOnUnknownSerial(t *testing.T) {
 		t.Fatalf("CRL after a failed revoke has %d entries (%v)", idx.Len(), err)
 	}
 }
+
+func TestLatestCRLIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if idx, err := LatestCRLIndex(ctx, db, RoleAuth); idx != nil || err != nil {
+			t.Fatalf("before ca init: %v, %v; want nothing", idx, err)
+		}
+		ca := newCA(t, db)
+		if idx, err := LatestCRLIndex(ctx, db, RoleAuth); idx != nil || err != nil {
+			t.Fatalf("before any CRL: %v, %v; want nothing", idx, err)
+		}
+		auth := issue(t, ca, RoleAuth, "M-0001", "")
+		if err := ca.Revoke(ctx, auth.Serial, KeyCompromise); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ca.PublishCRL(ctx, RoleAuth, 0); err != nil {
+			t.Fatal(err)
+		}
+		idx, err := LatestCRLIndex(ctx, db, RoleAuth)
+		if err != nil || idx == nil {
+			t.Fatalf("after publishing: %v, %v", idx, err)
+		}
+		if _, revoked := idx.Lookup(auth.Serial); !revoked {
+			t.Fatal("the revoked certificate is not in the latest CRL's index")
+		}
+	})
+}

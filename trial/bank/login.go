@@ -182,22 +182,8 @@ func (b *Bank) crls(ctx context.Context) ([]*pki.CRLIndex, error) {
 	if b.CRLs != nil {
 		return b.CRLs(ctx)
 	}
-	ca, err := pki.Open(ctx, b.DB)
-	if errors.Is(err, pki.ErrNotInitialized) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	der, err := pki.LatestCRL(ctx, b.DB, pki.RoleAuth)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	idx, err := pki.ParseCRL(der, ca.Certificate(pki.RoleAuth))
-	if err != nil {
+	idx, err := pki.LatestCRLIndex(ctx, b.DB, pki.RoleAuth)
+	if err != nil || idx == nil {
 		return nil, err
 	}
 	return []*pki.CRLIndex{idx}, nil

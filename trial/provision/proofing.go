@@ -147,22 +147,8 @@ func (d *Desk) crls(ctx context.Context) ([]*pki.CRLIndex, error) {
 	if d.CRLs != nil {
 		return d.CRLs(ctx)
 	}
-	ca, err := pki.Open(ctx, d.DB)
-	if errors.Is(err, pki.ErrNotInitialized) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	der, err := pki.LatestCRL(ctx, d.DB, pki.RoleAuth)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	idx, err := pki.ParseCRL(der, ca.Certificate(pki.RoleAuth))
-	if err != nil {
+	idx, err := pki.LatestCRLIndex(ctx, d.DB, pki.RoleAuth)
+	if err != nil || idx == nil {
 		return nil, err
 	}
 	return []*pki.CRLIndex{idx}, nil
