@@ -3,14 +3,11 @@ package screens
 import (
 	"context"
 	"errors"
-	"io"
 	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -95,30 +92,7 @@ func (s *formsScreen) load() {
 }
 
 func (s *formsScreen) chooseFile() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			ShowError(s.w, err)
-			return
-		}
-		if r == nil {
-			return
-		}
-		name := r.URI().Name()
-		// Reading a workbook is quick, but it is file work: off the UI goroutine.
-		Run(context.Background(), func(ctx context.Context) ([]byte, error) {
-			defer r.Close()
-			return io.ReadAll(io.LimitReader(r, 64<<20))
-		}, func(b []byte, err error) {
-			if err != nil {
-				ShowError(s.w, err)
-				return
-			}
-			s.add(name, b)
-		})
-	}, s.w)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx", ".XLSX"}))
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	chooseAndRead(s.w, []string{".xlsx", ".XLSX"}, 64<<20, s.add)
 }
 
 type addedForm struct {

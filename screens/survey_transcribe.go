@@ -422,29 +422,7 @@ func (s *transcribeScreen) chooseImport() {
 	if s.form == nil {
 		return
 	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			ShowError(s.w, err)
-			return
-		}
-		if r == nil {
-			return
-		}
-		name := r.URI().Name()
-		Run(context.Background(), func(ctx context.Context) ([]byte, error) {
-			defer r.Close()
-			return io.ReadAll(io.LimitReader(r, 256<<20))
-		}, func(b []byte, err error) {
-			if err != nil {
-				ShowError(s.w, err)
-				return
-			}
-			s.importFile(name, b)
-		})
-	}, s.w)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx", ".XLSX"}))
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	chooseAndRead(s.w, []string{".xlsx", ".XLSX"}, 256<<20, s.importFile)
 }
 
 // importFile imports a filled-in template, all or nothing.
