@@ -12,6 +12,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"jpkipilot/trial/pii"
 )
 
 // Env is what a command gets: its streams, the store DSN and the language.
@@ -24,6 +26,10 @@ type Env struct {
 	// data directory, postgres://... a shared PostgreSQL.
 	DSN  string
 	Lang string
+	// PII is the logged-in account's data key for personal fields
+	// (trial/pii); nil when no one is logged in or the role holds none.
+	// Ctx carries the actor for the audit trail (audit.WithActor).
+	PII *pii.Key
 }
 
 // Command is one top-level subcommand (its own sub-verbs parse inside Run).
