@@ -80,6 +80,17 @@ func ActorFrom(ctx context.Context) string {
 	return Anonymous
 }
 
+// Default returns ctx as it is when it names an actor, else ctx carrying
+// actor. Services that outlive one call (the GUI's trial.Service) keep the
+// logged-in account's login and apply it with Default, so screens need not
+// thread the actor through every context.
+func Default(ctx context.Context, actor string) context.Context {
+	if _, ok := ctx.Value(actorKey{}).(string); ok || actor == "" {
+		return ctx
+	}
+	return WithActor(ctx, actor)
+}
+
 // Anonymous is the actor of a store that has no staff accounts yet.
 const Anonymous = "(no account)"
 
