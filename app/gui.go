@@ -63,6 +63,7 @@ func runGUI(ctx context.Context, opts Options) error {
 	// One virtual reader for demo stations without hardware, beside the
 	// PC/SC readers (watched until the window closes).
 	virt := screens.NewVirtualReaders("jpkipilot 仮想リーダー")
+	virt.SetIssuer(screens.TrialCardIssuer(db, screens.AskCAPassphrase(w))) // the trial CA's, so gate and bank accept them
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	g := &gui{app: a, w: w, svc: svc, db: db, virt: virt, loans: trial.NewLoans(db),

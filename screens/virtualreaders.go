@@ -5,9 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 
 	"jpkipilot/device"
 	"jpkipilot/device/vcard"
+	"jpkipilot/pki"
+	"jpkipilot/trial/store"
 )
 
 // ErrNoReaderFeedback means a reader has no beeper or light we can drive:
@@ -20,14 +28,30 @@ var ErrPCSCNotRunning = errors.New("pcscd is not running")
 
 // VirtualReaders are in-process reader slots into which staff "hold" a
 // monitor's virtual card, so a demo station works without hardware. Cards
-// are issued by a demo CA made once per session (on first use); a holder's
-// card is kept for the session, so its PIN counters behave like a real
-// card's when it is held again. It is safe for concurrent use.
+// are issued by the CardIssuer (SetIssuer; the app's issues from the trial
+// CA when the store has one) or, without one, by a demo CA made once per
+// session; a holder's card is kept for the session, so its PIN counters
+// behave like a real card's when it is held again. It is safe for
+// concurrent use.
 type VirtualReaders struct {
-	mu    sync.Mutex
-	ca    *vcard.DemoCA
-	slots []*virtualSlot
-	cards map[string]*vcard.Card // holder + profile
+	mu     sync.Mutex
+	issuer CardIssuer
+	slots  []*virtualSlot
+	cards  map[string]*vcard.Card // holder + profile
+	// issuing serialises issuance (key generation, a passphrase prompt)
+	// without holding mu, so the reader list stays readable meanwhile.
+	issuing sync.Mutex
+}
+
+// CardIssuer makes the config of holder's virtual card of profile p. It
+// runs on a worker and may take seconds (RSA key generation, a prompt).
+type CardIssuer func(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error)
+
+// SetIssuer sets where virtual cards come from; nil: an ephemeral demo CA.
+func (v *VirtualReaders) SetIssuer(fn CardIssuer) {
+	v.mu.Lock()
+	v.issuer = fn
+	v.mu.Unlock()
 }
 
 type virtualSlot struct {
@@ -74,7 +98,7 @@ func (v *VirtualReaders) Hold(ctx context.Context, reader, holder string, p vcar
 	if s == nil {
 		return fmt.Errorf("%w: %s", device.ErrNoReader, reader)
 	}
-	card, err := v.card(holder, p)
+	card, err := v.card(ctx, holder, p)
 	if err != nil {
 		return err
 	}
@@ -87,29 +111,30 @@ func (v *VirtualReaders) Hold(ctx context.Context, reader, holder string, p vcar
 	return err
 }
 
-func (v *VirtualReaders) card(holder string, p vcard.Profile) (*vcard.Card, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+func (v *VirtualReaders) card(ctx context.Context, holder string, p vcard.Profile) (*vcard.Card, error) {
 	key := p.String() + "\x00" + holder
-	if c := v.cards[key]; c != nil {
+	v.issuing.Lock()
+	defer v.issuing.Unlock()
+	v.mu.Lock()
+	c := v.cards[key]
+	if c == nil && v.issuer == nil {
+		v.issuer = DemoCardIssuer()
+	}
+	issue := v.issuer
+	v.mu.Unlock()
+	if c != nil {
 		return c, nil
 	}
-	if v.ca == nil {
-		ca, err := vcard.NewDemoCA()
-		if err != nil {
-			return nil, err
-		}
-		v.ca = ca
-	}
-	cfg, err := v.ca.Issue(p, holder)
+	cfg, err := issue(ctx, p, holder)
 	if err != nil {
 		return nil, err
 	}
-	c, err := vcard.New(cfg)
-	if err != nil {
+	if c, err = vcard.New(cfg); err != nil {
 		return nil, err
 	}
+	v.mu.Lock()
 	v.cards[key] = c
+	v.mu.Unlock()
 	return c, nil
 }
 
@@ -206,5 +231,139 @@ func (j joined) Signal(ctx context.Context, reader string, ok bool) error {
 func (j joined) OnChange(fn func()) {
 	if j.hw != nil {
 		j.hw.OnChange(fn)
+	}
+}
+
+// DemoCardIssuer issues from a demo CA made on first use and kept in this
+// process's memory only. Its certificates say "Demo" in their issuer and
+// chain to no trust anchor, so a gate or the bank refuses them ("unknown
+// issuer"): it is for trying the readers without a trial CA.
+func DemoCardIssuer() CardIssuer {
+	var (
+		once sync.Once
+		ca   *vcard.DemoCA
+		err  error
+	)
+	return func(_ context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
+		once.Do(func() { ca, err = vcard.NewDemoCA() })
+		if err != nil {
+			return vcard.Config{}, err
+		}
+		return ca.Issue(p, holder)
+	}
+}
+
+// PassphraseFunc asks staff for the trial CA's passphrase; it runs on a
+// worker. The caller wipes the returned bytes once used.
+type PassphraseFunc func(ctx context.Context) ([]byte, error)
+
+// ErrPassphraseCancelled: staff closed the passphrase prompt.
+var ErrPassphraseCancelled = errors.New("the CA passphrase was not given")
+
+// TrialCardIssuer issues virtual cards from db's trial CA (pki.CA.
+// IssueVirtualCard), so the gate, the bank and the provisioning desk on
+// this store accept them and `jpkipilot ca revoke` revokes them. The
+// passphrase is asked (ask) on the first issue of the run; it is wiped as
+// soon as the keys are unsealed and never stored; the unsealed issuing
+// keys stay in this process's memory until it exits. A wrong or cancelled
+// passphrase fails that hold only: the next one asks again. Each issue
+// also publishes a fresh auth CRL when the newest is a day old, so a gate
+// on this store can decide. Without a trial CA it issues from the demo
+// CA (DemoCardIssuer).
+func TrialCardIssuer(db *store.DB, ask PassphraseFunc) CardIssuer {
+	t := &trialIssuer{db: db, ask: ask}
+	return t.issue
+}
+
+// crlRefreshAge is how old the auth CRL may be before issuing a virtual
+// card publishes a new one (a gate accepts up to ticket.DefaultMaxCRLAge).
+const crlRefreshAge = 24 * time.Hour
+
+type trialIssuer struct {
+	mu   sync.Mutex
+	db   *store.DB
+	ask  PassphraseFunc
+	ca   *pki.CA // unlocked
+	demo CardIssuer
+}
+
+func (t *trialIssuer) issue(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ca == nil && t.demo == nil {
+		ca, err := pki.Open(ctx, t.db)
+		switch {
+		case errors.Is(err, pki.ErrNotInitialized):
+			t.demo = DemoCardIssuer()
+		case err != nil:
+			return vcard.Config{}, err
+		default:
+			pass, err := t.ask(ctx)
+			if err != nil {
+				return vcard.Config{}, err
+			}
+			err = ca.Unlock(ctx, pass) // Argon2id: seconds, on this worker
+			clear(pass)
+			if err != nil {
+				return vcard.Config{}, err
+			}
+			t.ca = ca
+		}
+	}
+	if t.demo != nil {
+		return t.demo(ctx, p, holder)
+	}
+	cfg, err := t.ca.IssueVirtualCard(ctx, p, holder)
+	if err != nil {
+		return vcard.Config{}, err
+	}
+	if _, err := t.ca.RefreshCRL(ctx, pki.RoleAuth, crlRefreshAge); err != nil {
+		return vcard.Config{}, fmt.Errorf("publishing the auth CRL: %w", err)
+	}
+	return cfg, nil
+}
+
+// AskCAPassphrase is the PassphraseFunc of the GUI: a dialog on w with a
+// masked entry. It is called on a worker and waits for staff.
+func AskCAPassphrase(w fyne.Window) PassphraseFunc {
+	return func(ctx context.Context) ([]byte, error) {
+		type answer struct {
+			pass []byte
+			ok   bool
+		}
+		ch := make(chan answer, 1)
+		var dlg dialog.Dialog
+		fyne.Do(func() {
+			entry := widget.NewPasswordEntry()
+			help := widget.NewLabel(lang.L("readers.ca_passphrase_help"))
+			help.Wrapping = fyne.TextWrapWord
+			dlg = dialog.NewForm(lang.L("readers.ca_passphrase_title"), lang.L("OK"), lang.L("Cancel"),
+				[]*widget.FormItem{
+					widget.NewFormItem("", help),
+					widget.NewFormItem(lang.L("readers.ca_passphrase"), entry),
+				}, func(ok bool) {
+					pass := []byte(entry.Text)
+					entry.SetText("")
+					ch <- answer{pass, ok && len(pass) > 0}
+				}, w)
+			dlg.Resize(fyne.NewSize(520, dlg.MinSize().Height))
+			dlg.Show()
+			w.Canvas().Focus(entry)
+		})
+		select {
+		case a := <-ch:
+			if !a.ok {
+				clear(a.pass)
+				return nil, ErrPassphraseCancelled
+			}
+			return a.pass, nil
+		case <-ctx.Done():
+			fyne.Do(func() {
+				if dlg != nil {
+					dlg.Hide()
+				}
+			})
+			return nil, ctx.Err()
+		}
 	}
 }

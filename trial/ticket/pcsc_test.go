@@ -4,6 +4,7 @@ package ticket_test
 
 import (
 	"context"
+	"crypto/x509"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vpcd"
 	"jpkipilot/device/vpcd/vpcdtest"
+	"jpkipilot/pki"
 	"jpkipilot/trial/store/storetest"
 	"jpkipilot/trial/ticket"
 )
@@ -67,5 +69,73 @@ func TestGateThroughPCSCD(t *testing.T) {
 	t.Logf("PIN-less decision through pcscd: %s, %d APDUs", d.Elapsed, d.APDUs)
 	if d, err := v.gate.Check(ctx, card, time.Now(), nil); err != nil || d.Reason != ticket.AlreadyEntered {
 		t.Fatalf("second check: %+v, %v", d, err)
+	}
+}
+
+// A virtual card as the GUI issues it (pki.CA.IssueVirtualCard, the trial
+// CA's, demo PINs), served through the real pcscd: admitted without PIN;
+// after its certificate is revoked and the CRL republished, denied as
+// revoked.
+func TestTrialVirtualCardThroughPCSCD(t *testing.T) {
+	addr := vpcdtest.Addr(t)
+	reader := vpcdtest.Reader(t, addr)
+	v := newVenue(t, storetest.SQLite(t))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg, err := v.ca.IssueVirtualCard(ctx, vcard.MyNumber, "M061")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &holder{cfg: cfg, reader: &vcard.VirtualReader{}}
+	h.reinsert()
+	v.apply(h, event, vcard.DemoAuthPIN)
+
+	if err := pcsc.WaitForRemoval(ctx, reader); err != nil {
+		t.Fatal(err)
+	}
+	check := func() ticket.Decision {
+		t.Helper()
+		vc, err := vcard.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bctx, stop := context.WithCancel(ctx)
+		served := make(chan error, 1)
+		go func() { served <- (&vpcd.Bridge{Addr: addr, Card: vc}).Serve(bctx) }()
+		defer func() {
+			stop()
+			<-served
+			_ = pcsc.WaitForRemoval(context.Background(), reader)
+		}()
+		if _, err := pcsc.WaitForCard(ctx, reader); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := pcsc.Connect(ctx, reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		d, err := v.gate.Check(ctx, &device.Card{T: conn}, time.Now(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := check(); !d.Admit || d.Reason != ticket.Admitted {
+		t.Fatalf("virtual card from the trial CA: %+v", d)
+	}
+	authCert, err := x509.ParseCertificate(cfg.AuthCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.ca.Revoke(ctx, authCert.SerialNumber, pki.KeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ca.PublishCRL(ctx, pki.RoleAuth, 0); err != nil {
+		t.Fatal(err)
+	}
+	v.reloadTrust()
+	if d := check(); d.Admit || d.Reason != ticket.Revoked {
+		t.Fatalf("revoked virtual card: %+v", d)
 	}
 }

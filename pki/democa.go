@@ -1,0 +1,68 @@
+package pki
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"jpkipilot/device/vcard"
+	"jpkipilot/trial/store"
+)
+
+// VirtualCardMark ends the name in the signature certificate of a virtual
+// card the trial CA issued, so that anyone reading it (or `ca list`) can
+// tell a demo card from a provisioned phone or card.
+const VirtualCardMark = "(仮想カード / virtual card)"
+
+// IssueVirtualCard issues, from the unlocked trial CA, the certificates of
+// a virtual card for the monitor holder: a user-authentication certificate
+// (subject: the holder id only, as JPKI's) and, on a My Number card
+// profile, a signature certificate whose name carries VirtualCardMark.
+// Both are recorded in the store like any other, so `ca revoke` and the
+// CRLs cover them and the gate, bank and provisioning desk validate them
+// against the trial root. The keys live only in the returned config (in
+// memory); the PINs are the demo defaults.
+func (ca *CA) IssueVirtualCard(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
+	holder = strings.TrimSpace(holder)
+	if holder == "" {
+		return vcard.Config{}, errors.New("virtual card: the holder id is empty")
+	}
+	auth, authKey, err := ca.IssueWithNewKey(ctx, IssueRequest{Kind: RoleAuth, Holder: holder})
+	if err != nil {
+		return vcard.Config{}, fmt.Errorf("virtual card for %s: %w", holder, err)
+	}
+	cfg := vcard.Config{Profile: p, AuthKey: authKey, AuthCert: auth.Cert.Raw,
+		AuthCACert: ca.Certificate(RoleAuth).Raw, AuthPIN: vcard.DemoAuthPIN}
+	if p == vcard.MyNumber {
+		sign, signKey, err := ca.IssueWithNewKey(ctx, IssueRequest{Kind: RoleSign, Holder: holder, Name: holder + " " + VirtualCardMark})
+		if err != nil {
+			// Leave nothing usable behind: the auth certificate's key is about to be dropped.
+			_ = ca.Revoke(context.WithoutCancel(ctx), auth.Serial, CessationOfOperation)
+			return vcard.Config{}, fmt.Errorf("virtual card for %s: %w", holder, err)
+		}
+		cfg.SignKey, cfg.SignCert, cfg.SignCACert, cfg.SignPIN = signKey, sign.Cert.Raw, ca.Certificate(RoleSign).Raw, vcard.DemoSignPIN
+	}
+	return cfg, cfg.Validate()
+}
+
+// RefreshCRL publishes a new CRL of role's CA when the newest one is older
+// than maxAge (or there is none), so that a gate or bank on this store
+// has one young enough to decide with. It reports whether it published.
+func (ca *CA) RefreshCRL(ctx context.Context, role Role, maxAge time.Duration) (bool, error) {
+	var thisUpdate time.Time
+	err := ca.db.GetContext(ctx, &thisUpdate, ca.db.Rebind(
+		"SELECT this_update FROM pki_crls WHERE ca_role = ? ORDER BY number DESC LIMIT 1"), string(role))
+	switch err = store.MapErr(err); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return false, err
+	case ca.now().Sub(thisUpdate) <= maxAge:
+		return false, nil
+	}
+	if _, err := ca.PublishCRL(ctx, role, 0); err != nil {
+		return false, err
+	}
+	return true, nil
+}
