@@ -163,7 +163,10 @@ func TestVirtualCardsSayWhatTheyAre(t *testing.T) {
 	pki.DefaultKDF = pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	noAsk := func(context.Context) ([]byte, error) { t.Error("asked for a passphrase without a trial CA"); return nil, ErrPassphraseCancelled }
+	noAsk := func(context.Context) ([]byte, error) {
+		t.Error("asked for a passphrase without a trial CA")
+		return nil, ErrPassphraseCancelled
+	}
 	cfg, err := TrialCardIssuer(db, noAsk)(ctx, vcard.MyNumber, "M001")
 	if err != nil {
 		t.Fatal(err)
