@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"jpkipilot/trial/audit"
 	"jpkipilot/trial/store"
 )
 
@@ -52,8 +53,11 @@ var (
 // CA is the trial CA hierarchy in a store. Open loads the certificates;
 // Unlock decrypts the issuing keys.
 type CA struct {
-	db    *store.DB
-	Now   func() time.Time
+	db  *store.DB
+	Now func() time.Time
+	// Actor is who works the CA, for the audit trail when the context
+	// names no one (the GUI sets the logged-in login; see audit.Default).
+	Actor string
 	certs map[Role]*x509.Certificate
 	keys  map[Role]crypto.Signer
 	crl   map[Role]string
@@ -70,6 +74,9 @@ type InitOptions struct {
 	OCSPURL string
 	KDF     KDFParams // zero: DefaultKDF
 	Now     func() time.Time
+	// Actor is who initialises the CA, for the audit trail when ctx names
+	// no one; the returned CA keeps it.
+	Actor string
 }
 
 func (o *InitOptions) now() time.Time {
@@ -106,8 +113,9 @@ func Init(ctx context.Context, db *store.DB, passphrase []byte, o InitOptions) (
 		org = "jpkipilot trial"
 	}
 	now := o.now().UTC().Truncate(time.Second)
-	ca := &CA{db: db, Now: time.Now, certs: map[Role]*x509.Certificate{}, keys: map[Role]crypto.Signer{},
+	ca := &CA{db: db, Now: time.Now, Actor: o.Actor, certs: map[Role]*x509.Certificate{}, keys: map[Role]crypto.Signer{},
 		crl: map[Role]string{}, ocsp: map[Role]string{}}
+	ctx = audit.Default(ctx, o.Actor)
 	sealed := map[Role][]byte{}
 	for _, role := range []Role{RoleRoot, RoleAuth, RoleSign} {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -165,7 +173,15 @@ func Init(ctx context.Context, db *store.DB, passphrase []byte, o InitOptions) (
 				return err
 			}
 		}
-		return insertAnchor(ctx, tx, ca.certs[RoleRoot], "trial root", now)
+		if err := insertAnchor(ctx, tx, ca.certs[RoleRoot], "trial root", now); err != nil {
+			return err
+		}
+		root := ca.certs[RoleRoot]
+		if err := audit.Record(ctx, tx, audit.CAKeyUse, string(RoleRoot), "root CA key signed the auth and sign CA certificates, then was sealed"); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.CAInit, SerialHex(root.SerialNumber),
+			fmt.Sprintf("root, auth and sign CAs created; root sha256 %s", Fingerprint(root)))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ca init: %w", err)
@@ -219,6 +235,19 @@ func (ca *CA) Unlock(ctx context.Context, passphrase []byte) error {
 			return err
 		}
 		keys[role] = k
+	}
+	// Unsealing is a use of the keys: recorded before they are kept.
+	ctx = audit.Default(ctx, ca.Actor)
+	err := ca.db.Tx(ctx, func(tx txer) error {
+		for _, role := range []Role{RoleAuth, RoleSign} {
+			if err := audit.Record(ctx, tx, audit.CAKeyUse, string(role), fmt.Sprintf("%s CA key unsealed with the passphrase", role)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("unlock the CA: %w", err)
 	}
 	ca.keys = keys
 	return nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"jpkipilot/trial/audit"
 	"jpkipilot/trial/store"
 )
 
@@ -112,6 +113,7 @@ func (ca *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 		tmpl.OCSPServer = []string{u}
 	}
 	issuer := ca.certs[req.Kind]
+	ctx = audit.Default(ctx, ca.Actor)
 	for attempt := 0; ; attempt++ {
 		if tmpl.SerialNumber, err = randomSerial(); err != nil {
 			return nil, err
@@ -132,7 +134,16 @@ func (ca *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 				SerialHex(rec.Serial), string(req.Kind), string(req.Kind), rec.Holder, rec.Subject,
 				rec.NotBefore, rec.NotAfter, der, now)
-			return err
+			if err != nil {
+				return err
+			}
+			// The holder id only: a signature certificate's subject holds
+			// the holder's name, which never goes into the trail.
+			serial := SerialHex(rec.Serial)
+			if err := audit.Record(ctx, tx, audit.CAKeyUse, string(req.Kind), "signed certificate "+serial); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, audit.CertIssue, serial, fmt.Sprintf("%s certificate for %s", req.Kind, rec.Holder))
 		})
 		if store.IsUniqueViolation(err) && attempt < 3 {
 			continue
@@ -169,6 +180,7 @@ func (ca *CA) Revoke(ctx context.Context, serial *big.Int, reason RevocationReas
 		return fmt.Errorf("revocation reason %v cannot be used here", reason)
 	}
 	now := ca.now().Truncate(time.Second)
+	ctx = audit.Default(ctx, ca.Actor)
 	return ca.db.Tx(ctx, func(tx txer) error {
 		var revokedAt sql.NullTime
 		err := tx.GetContext(ctx, &revokedAt, tx.Rebind("SELECT revoked_at FROM pki_certs WHERE serial = ?"), SerialHex(serial))
@@ -181,9 +193,11 @@ func (ca *CA) Revoke(ctx context.Context, serial *big.Int, reason RevocationReas
 		if revokedAt.Valid {
 			return fmt.Errorf("serial %s: %w on %s", SerialHex(serial), ErrAlreadyRevoked, revokedAt.Time.UTC().Format(time.RFC3339))
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind("UPDATE pki_certs SET revoked_at = ?, revocation_reason = ? WHERE serial = ?"),
-			now, int(reason), SerialHex(serial))
-		return err
+		if _, err = tx.ExecContext(ctx, tx.Rebind("UPDATE pki_certs SET revoked_at = ?, revocation_reason = ? WHERE serial = ?"),
+			now, int(reason), SerialHex(serial)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.CertRevoke, SerialHex(serial), "reason "+reason.String())
 	})
 }
 
@@ -263,6 +277,7 @@ func (ca *CA) PublishCRL(ctx context.Context, role Role, validity time.Duration)
 		validity = 7 * 24 * time.Hour
 	}
 	now := ca.now().Truncate(time.Second)
+	ctx = audit.Default(ctx, ca.Actor)
 	var der []byte
 	err = ca.db.Tx(ctx, func(tx txer) error {
 		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE pki_cas SET crl_number = crl_number + 1 WHERE role = ?"), string(role)); err != nil {
@@ -301,9 +316,14 @@ func (ca *CA) PublishCRL(ctx context.Context, role Role, validity time.Duration)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO pki_crls (ca_role, number, this_update, next_update, der)
-			VALUES (?, ?, ?, ?, ?)`), string(role), number, now, now.Add(validity), der)
-		return err
+		if _, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO pki_crls (ca_role, number, this_update, next_update, der)
+			VALUES (?, ?, ?, ?, ?)`), string(role), number, now, now.Add(validity), der); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.CAKeyUse, string(role), fmt.Sprintf("signed CRL number %d", number)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.CRLPublish, string(role), fmt.Sprintf("number %d, %d revoked", number, len(entries)))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish %s CRL: %w", role, err)

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"jpkipilot/trial/audit"
 	"jpkipilot/trial/store"
 )
 
@@ -104,6 +105,13 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) ([]byte, error) {
 	b, err := ocsp.CreateResponse(issuer, issuer, tmpl, key)
 	if err != nil {
 		return ocsp.InternalErrorErrorResponse, err
+	}
+	// Every signature by a CA key is in the trail; a response whose use
+	// cannot be recorded is not sent.
+	status := map[int]string{ocsp.Good: "good", ocsp.Revoked: "revoked", ocsp.Unknown: "unknown"}[tmpl.Status]
+	if err := audit.RecordNow(audit.Default(ctx, r.CA.Actor), r.CA.db, audit.CAKeyUse, string(role),
+		fmt.Sprintf("signed OCSP response for %s: %s", SerialHex(req.SerialNumber), status)); err != nil {
+		return ocsp.TryLaterErrorResponse, err
 	}
 	return b, nil
 }
