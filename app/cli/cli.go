@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"jpkipilot/trial/pii"
+	"jpkipilot/trial/staff"
 )
 
 // Env is what a command gets: its streams, the store DSN and the language.
@@ -30,6 +31,12 @@ type Env struct {
 	// (trial/pii); nil when no one is logged in or the role holds none.
 	// Ctx carries the actor for the audit trail (audit.WithActor).
 	PII *pii.Key
+	// Session is the logged-in account (nil on a store without accounts,
+	// and for commands that need none); set by Run from the token file.
+	Session *staff.Session
+	// TokenFile is --token-file or JPKIPILOT_TOKEN_FILE; empty means the
+	// default file for the store (tokenPath).
+	TokenFile string
 }
 
 // Command is one top-level subcommand (its own sub-verbs parse inside Run).
@@ -64,11 +71,13 @@ func IsCommand(name string) bool { _, ok := commands[name]; return ok }
 // Run executes args (without the program name). Exit codes: 0 ok, 1 failure
 // with a one-line reason on stderr, 2 usage.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	env := &Env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr, DSN: os.Getenv("JPKIPILOT_DB"), Lang: "ja"}
+	env := &Env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr, DSN: os.Getenv("JPKIPILOT_DB"), Lang: "ja",
+		TokenFile: os.Getenv("JPKIPILOT_TOKEN_FILE")}
 	fs := flag.NewFlagSet("jpkipilot", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&env.DSN, "db", env.DSN, "store DSN")
 	fs.StringVar(&env.Lang, "lang", env.Lang, "ja or en")
+	fs.StringVar(&env.TokenFile, "token-file", env.TokenFile, "session token file")
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintln(stderr, "jpkipilot:", err)
 		usage(stderr)
@@ -88,7 +97,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stderr)
 		return 2
 	}
-	err := cmd.Run(env, rest[1:])
+	// On a store with staff accounts the command runs only for an account
+	// whose role allows it (policy.go).
+	err := authorize(env, cmd, rest[1:])
+	if err == nil {
+		err = cmd.Run(env, rest[1:])
+	}
 	var ue *UsageError
 	switch {
 	case err == nil:
@@ -113,7 +127,7 @@ func oneLine(s string) string {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: jpkipilot [--db DSN] [--lang ja|en] [--kiosk MODE]   (no command: the GUI)")
-	fmt.Fprintln(w, "       jpkipilot [--db DSN] COMMAND ...")
+	fmt.Fprintln(w, "       jpkipilot [--db DSN] [--token-file F] COMMAND ...")
 	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {

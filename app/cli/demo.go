@@ -22,12 +22,12 @@ func runDemo(env *Env, args []string) error {
 	if len(args) != 1 || args[0] != "seed" {
 		return Usagef("the only demo command is: demo seed")
 	}
-	db, err := store.Open(env.Ctx, env.DSN)
+	db, svc, err := openStore(env)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	sum, answered, err := SeedDemo(env.Ctx, db)
+	sum, answered, err := seedDemo(env.Ctx, svc)
 	if err != nil {
 		return err
 	}
@@ -39,11 +39,17 @@ func runDemo(env *Env, args []string) error {
 // SeedDemo fills an empty store with the demo trials, sessions and monitors
 // and then their questionnaire answers; the GUI's first-run offer uses it too.
 func SeedDemo(ctx context.Context, db *store.DB) (trial.DemoSummary, int, error) {
-	sum, err := trial.New(db).SeedDemo(ctx)
+	return seedDemo(ctx, trial.New(db))
+}
+
+// seedDemo seeds through svc, which seals the demo monitors' names with its
+// data key on a store with accounts.
+func seedDemo(ctx context.Context, svc *trial.Service) (trial.DemoSummary, int, error) {
+	sum, err := svc.SeedDemo(ctx)
 	if err != nil {
 		return sum, 0, err
 	}
-	n, err := survey.SeedDemo(ctx, db)
+	n, err := survey.SeedDemo(ctx, svc.DB)
 	if err != nil {
 		return sum, n, fmt.Errorf("demo monitors were added but their questionnaire answers were not: %w", err)
 	}

@@ -7,34 +7,25 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"jpkipilot/trial"
-	"jpkipilot/trial/store"
 )
 
 func init() {
 	register(&Command{
 		Name:    "monitors",
-		Usage:   "monitors import FILE [--trial ID] | list [--csv] [--trial ID] [--status S] [--query Q] | withdraw ID",
-		Summary: "import monitors from CSV/XLSX (all or nothing), list them, record a withdrawal",
+		Usage:   "monitors import FILE [--trial ID] | list [--csv] [--trial ID] [--status S] [--query Q] | withdraw ID | purge-expired",
+		Summary: "import monitors from CSV/XLSX (all or nothing), list them, record a withdrawal, erase personal fields past the retention date",
 		Run:     runMonitors,
 	})
 }
 
-// openTrialStore opens the store named by --db and the trial service on it.
-func openTrialStore(env *Env) (*trial.Service, func(), error) {
-	db, err := store.Open(env.Ctx, env.DSN)
-	if err != nil {
-		return nil, nil, err
-	}
-	return trial.New(db), func() { db.Close() }, nil
-}
-
 func runMonitors(env *Env, args []string) error {
 	if len(args) == 0 {
-		return Usagef("say what to do: import, list or withdraw")
+		return Usagef("say what to do: import, list, withdraw or purge-expired")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("monitors "+sub, flag.ContinueOnError)
@@ -77,8 +68,13 @@ func runMonitors(env *Env, args []string) error {
 			return Usagef("%q is not a monitor id like M-0012", pos[0])
 		}
 		return monitorsWithdraw(env, pos[0])
+	case "purge-expired":
+		if len(pos) != 0 || *trialID != 0 {
+			return Usagef("monitors purge-expired takes no arguments: it purges every trial past its retention date")
+		}
+		return monitorsPurge(env)
 	}
-	return Usagef("unknown monitors command %q (import, list, withdraw)", sub)
+	return Usagef("unknown monitors command %q (import, list, withdraw, purge-expired)", sub)
 }
 
 func monitorsImport(env *Env, path string, trialID int64) error {
@@ -185,5 +181,28 @@ func monitorsWithdraw(env *Env, id string) error {
 	}
 	fmt.Fprintf(env.Stdout, "%s withdrawn at %s: name, kana and contact erased; id, session and answers kept\n",
 		m.ID, m.WithdrawnAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+func monitorsPurge(env *Env) error {
+	svc, done, err := openTrialStore(env)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := svc.PurgeExpired(env.Ctx)
+	if err != nil {
+		return err
+	}
+	if len(res.Trials) == 0 {
+		fmt.Fprintln(env.Stdout, "nothing to erase: no trial past its retention date holds personal fields")
+		return nil
+	}
+	ids := make([]string, len(res.Trials))
+	for i, id := range res.Trials {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	fmt.Fprintf(env.Stdout, "erased the name, kana and contact of %d monitors of trial(s) %s; ids, answers and loans kept\n",
+		res.Monitors, strings.Join(ids, ", "))
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"jpkipilot/trial"
 )
@@ -14,15 +15,15 @@ func init() {
 	register(&Command{
 		Name: "trials",
 		Usage: "trials list | add --kind loan|venue|field --name N [--loan-days D] | " +
-			"add-session --trial ID --code C --date YYYY-MM-DD [--step S] [--venue V] [--capacity N] [--target N] | dashboard ID",
-		Summary: "list and create trials and their sessions; per-session enrolment against target",
+			"add-session --trial ID --code C --date YYYY-MM-DD [--step S] [--venue V] [--capacity N] [--target N] | dashboard ID | retention ID YYYY-MM-DD|none",
+		Summary: "list and create trials and their sessions; per-session enrolment against target; how long personal data is kept",
 		Run:     runTrials,
 	})
 }
 
 func runTrials(env *Env, args []string) error {
 	if len(args) == 0 {
-		return Usagef("say what to do: list, add, add-session or dashboard")
+		return Usagef("say what to do: list, add, add-session, dashboard or retention")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("trials "+sub, flag.ContinueOnError)
@@ -99,8 +100,37 @@ func runTrials(env *Env, args []string) error {
 			return Usagef("%q is not a trial id", pos[0])
 		}
 		return withTrials(env, func(svc *trial.Service) error { return trialsDashboard(env, svc, id) })
+	case "retention":
+		pos, err := parseInterleaved(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 2 {
+			return Usagef("trials retention takes a trial id and a date (YYYY-MM-DD) or none")
+		}
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil || id <= 0 {
+			return Usagef("%q is not a trial id", pos[0])
+		}
+		until := pos[1]
+		if until == "none" {
+			until = ""
+		} else if _, err := time.Parse(time.DateOnly, until); err != nil {
+			return Usagef("%q is not a date YYYY-MM-DD (or none)", until)
+		}
+		return withTrials(env, func(svc *trial.Service) error {
+			if err := svc.SetRetention(env.Ctx, id, until); err != nil {
+				return err
+			}
+			if until == "" {
+				fmt.Fprintf(env.Stdout, "trial %d: no retention date; personal fields are kept until withdrawal\n", id)
+			} else {
+				fmt.Fprintf(env.Stdout, "trial %d: personal fields kept until %s; `jpkipilot monitors purge-expired` erases them from the day after\n", id, until)
+			}
+			return nil
+		})
 	}
-	return Usagef("unknown trials command %q (list, add, add-session, dashboard)", sub)
+	return Usagef("unknown trials command %q (list, add, add-session, dashboard, retention)", sub)
 }
 
 func withTrials(env *Env, fn func(svc *trial.Service) error) error {
