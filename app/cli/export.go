@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"jpkipilot/survey"
+	"jpkipilot/trial/audit"
 )
 
 func init() {
@@ -66,9 +67,12 @@ func runExport(env *Env, args []string) error {
 		}
 		opt.TrialID = &id
 	}
-	// TODO(staff accounts): an identified export needs the coordinator role
-	// and goes to the audit log; until accounts exist the OS user is named
-	// in the README sheet and a warning is printed.
+	// Run has checked the role (export.identified or export.pseudonymised,
+	// policy.go); the README sheet names the account, or the OS user on a
+	// store without accounts.
+	if env.Session != nil {
+		opt.ExportedBy = env.Session.Account.Login + " (staff account)"
+	}
 	if *identified {
 		fmt.Fprintln(env.Stderr, "warning: identified export: the file holds monitors' names")
 	}
@@ -77,21 +81,61 @@ func runExport(env *Env, args []string) error {
 		return err
 	}
 	defer done()
+	format := "xlsx"
+	if asCSV {
+		format = "csv " + enc
+	}
 	// A failed or cancelled export never leaves a partial file under the
-	// requested name.
+	// requested name, nor a file the audit trail does not know: the entry
+	// (what, how, by the actor in env.Ctx; never a name or an answer) is
+	// recorded before the file takes its name.
 	responses := 0
 	err = writeAtomic(*out, func(w io.Writer) error {
 		count := func(d, total int) { responses = total }
+		var err error
 		if asCSV {
-			return svc.ExportCSV(env.Ctx, w, opt, count)
+			err = svc.ExportCSV(env.Ctx, w, opt, count)
+		} else {
+			err = svc.Export(env.Ctx, w, opt, count)
 		}
-		return svc.Export(env.Ctx, w, opt, count)
+		if err != nil {
+			return err
+		}
+		if err := audit.RecordNow(env.Ctx, svc.DB, audit.Export, "survey", exportDetail(format, opt, responses)); err != nil {
+			return fmt.Errorf("not exported: the audit trail did not take the entry: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s: %d responses\n", *out, responses)
 	return nil
+}
+
+// exportDetail is the audit detail of a survey export: format, identified
+// or not, filters and the count.
+func exportDetail(format string, opt survey.ExportOptions, responses int) string {
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	d := fmt.Sprintf("format %s; identified %s; %d responses", format, yes(opt.Identified), responses)
+	if opt.TrialID != nil {
+		d += fmt.Sprintf("; trial %d", *opt.TrialID)
+	}
+	if opt.Step != "" {
+		d += "; step " + opt.Step
+	}
+	if opt.FormID != "" {
+		d += "; form " + opt.FormID
+	}
+	if opt.CompleteOnly {
+		d += "; complete only"
+	}
+	return d
 }
 
 func whoami() string {
