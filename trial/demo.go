@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 
 	"github.com/jmoiron/sqlx"
+
+	"jpkipilot/trial/audit"
+	"jpkipilot/trial/pii"
 )
 
 // ErrNotEmpty is returned by SeedDemo when the store already holds trials.
@@ -85,10 +88,13 @@ var demoGiven = []struct{ kanji, kana string }{
 // mostly on record, and a few withdrawals. It refuses with ErrNotEmpty when
 // any trial exists, and writes everything in one transaction. The data is
 // the same on every run (fixed random seed; ids follow the store's counter).
+// Personal fields are sealed with the service's key; a sealed store without
+// it gets pii.ErrLocked. One audit.MonitorImport entry records the seeding.
 func (s *Service) SeedDemo(ctx context.Context) (DemoSummary, error) {
 	var sum DemoSummary
 	rng := rand.New(rand.NewPCG(2017, 3))
 	now := s.now()
+	ctx = s.actor(ctx)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var n int
 		if err := tx.GetContext(ctx, &n, "SELECT COUNT(*) FROM trials"); err != nil {
@@ -96,6 +102,13 @@ func (s *Service) SeedDemo(ctx context.Context) (DemoSummary, error) {
 		}
 		if n > 0 {
 			return fmt.Errorf("%w (%d trials)", ErrNotEmpty, n)
+		}
+		w, err := modeFor(ctx, tx, s.PII)
+		if err != nil {
+			return err
+		}
+		if w.locked {
+			return pii.ErrLocked
 		}
 		var ms []Monitor
 		var withdraw []int
@@ -178,7 +191,14 @@ func (s *Service) SeedDemo(ctx context.Context) (DemoSummary, error) {
 			}
 		}
 		sum.Monitors = len(ms)
-		return insertMonitors(ctx, tx, ms, nil)
+		if err := w.sealMonitors(ms); err != nil {
+			return err
+		}
+		if err := insertMonitors(ctx, tx, ms, nil); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.MonitorImport, ms[0].ID+"–"+ms[len(ms)-1].ID,
+			fmt.Sprintf("demo data: %d trials, %d sessions, %d monitors", sum.Trials, sum.Sessions, sum.Monitors))
 	})
 	if err != nil {
 		return DemoSummary{}, fmt.Errorf("demo seed: %w", err)

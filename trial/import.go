@@ -15,6 +15,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/xuri/excelize/v2"
 
+	"jpkipilot/trial/audit"
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
 )
 
@@ -83,6 +85,9 @@ type ImportOptions struct {
 	TrialID int64
 	// Progress, when set, is called with the rows inserted so far.
 	Progress func(done, total int)
+	// FileName is the file's name for the audit trail (ImportFile sets
+	// it; any directory is dropped).
+	FileName string
 }
 
 // ImportResult says what an import did.
@@ -117,6 +122,9 @@ func (s *Service) ImportFile(ctx context.Context, path string, opt ImportOptions
 	}
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	if opt.FileName == "" {
+		opt.FileName = path
 	}
 	return s.Import(ctx, t, opt)
 }
@@ -319,8 +327,21 @@ const importBatch = 1000
 // one counter update committed before the insert, so a cancelled or failed
 // insert (ctx cancelled, database busy) rolls back every monitor but never
 // lets those ids be given again.
+//
+// Names, kana and contacts are sealed with the service's key (spread over
+// the CPUs); on a sealed store an import without the key fails with
+// pii.ErrLocked before anything is checked. The insert's transaction
+// records one audit.MonitorImport entry: the count, the ids and the file
+// name, never a person.
 func (s *Service) Import(ctx context.Context, t *Table, opt ImportOptions) (ImportResult, error) {
 	res := ImportResult{Encoding: t.Encoding}
+	if s.PII == nil {
+		if req, err := pii.Required(ctx, s.DB); err != nil {
+			return res, err
+		} else if req {
+			return res, fmt.Errorf("import: %w", pii.ErrLocked)
+		}
+	}
 	cands, probs := parseTable(t, opt.TrialID == 0)
 	if len(probs) > 0 && cands == nil {
 		return res, &ImportError{Problems: probs}
@@ -367,15 +388,36 @@ func (s *Service) Import(ctx context.Context, t *Table, opt ImportOptions) (Impo
 		}
 		ms[i] = c.m
 	}
+	res.FirstID, res.LastID = cands[0].m.ID, cands[total-1].m.ID
+	ctx = s.actor(ctx)
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
-		return insertMonitors(ctx, tx, ms, opt.Progress)
+		w, err := modeFor(ctx, tx, s.PII)
+		if err != nil {
+			return err
+		}
+		if err := w.sealMonitors(ms); err != nil {
+			return err
+		}
+		if err := insertMonitors(ctx, tx, ms, opt.Progress); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.MonitorImport, res.FirstID+"–"+res.LastID, importDetail(total, opt.FileName))
 	})
 	if err != nil {
-		return res, fmt.Errorf("import: nothing imported: %w", err)
+		return ImportResult{Encoding: t.Encoding}, fmt.Errorf("import: nothing imported: %w", err)
 	}
 	res.Count = total
-	res.FirstID, res.LastID = cands[0].m.ID, cands[total-1].m.ID
 	return res, nil
+}
+
+// importDetail is the audit detail of an import: how many, from which file
+// (its name only, not where it was).
+func importDetail(n int, file string) string {
+	d := fmt.Sprintf("%d monitors", n)
+	if file = filepath.Base(strings.ReplaceAll(file, `\`, "/")); file != "" && file != "." && file != "/" {
+		d += " from " + file
+	}
+	return d
 }
 
 // checkImport resolves sessions, trials, companions and duplicates against
@@ -424,19 +466,12 @@ func (s *Service) checkImport(ctx context.Context, cands []candidate, opt Import
 	// already enrolled in the trial and not withdrawn.
 	existing := map[string]string{}
 	for tid := range trials {
-		var rows []struct {
-			ID      string `db:"id"`
-			Name    string `db:"name"`
-			Kana    string `db:"kana"`
-			Contact string `db:"contact"`
-		}
-		err := s.DB.SelectContext(ctx, &rows, s.DB.Rebind(
-			"SELECT id, name, kana, contact FROM monitors WHERE trial_id = ? AND status <> 'withdrawn'"), tid)
+		people, err := existingPeople(ctx, s.DB, s.PII, tid)
 		if err != nil {
-			return nil, store.MapErr(err)
+			return nil, err
 		}
-		for _, r := range rows {
-			existing[dupKey(tid, r.Name, r.Kana, r.Contact)] = r.ID
+		for k, id := range people {
+			existing[k] = id
 		}
 	}
 	seen := map[string]int{}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"jpkipilot/trial/audit"
 	"jpkipilot/trial/store"
 )
 
@@ -467,8 +468,16 @@ func (l *Loans) AddDevice(ctx context.Context, d Device, keys *SIMKeys) (Device,
 		}
 	}
 	d.CreatedAt = l.now()
+	ctx = audit.Default(ctx, l.Actor)
 	err := l.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-		return insertDevice(ctx, tx, &d, keys)
+		if err := insertDevice(ctx, tx, &d, keys); err != nil {
+			return err
+		}
+		detail := string(d.Kind)
+		if keys != nil {
+			detail += fmt.Sprintf(", SCP03 key set version %d", keys.KVN)
+		}
+		return audit.Record(ctx, tx, auditDeviceAdd, d.Serial, detail)
 	})
 	if err != nil {
 		return Device{}, fmt.Errorf("add device: %w", err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"jpkipilot/trial/audit"
 )
 
 // DeviceColumns are the columns of a device import, Japanese first. A row
@@ -246,15 +248,21 @@ func (l *Loans) ImportDevicesFile(ctx context.Context, path string) (DeviceImpor
 	if err != nil {
 		return DeviceImportResult{}, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
-	return l.ImportDevices(ctx, t)
+	return l.importDevices(ctx, t, filepath.Base(path))
 }
 
 // ImportDevices checks every row and, only if all are good, adds them in
 // one transaction. A bad file returns an *ImportError with every problem by
 // Excel row (bad IMEI/ICCID check digits, unknown carriers, half key sets,
-// serials repeated or already in the inventory) and adds nothing.
+// serials repeated or already in the inventory) and adds nothing. The
+// transaction records one "device.import" audit entry with the counts.
 func (l *Loans) ImportDevices(ctx context.Context, t *Table) (DeviceImportResult, error) {
+	return l.importDevices(ctx, t, "")
+}
+
+func (l *Loans) importDevices(ctx context.Context, t *Table, file string) (DeviceImportResult, error) {
 	res := DeviceImportResult{Encoding: t.Encoding}
+	ctx = audit.Default(ctx, l.Actor)
 	cands, probs := parseDevices(t)
 	if len(probs) > 0 {
 		return res, &ImportError{Problems: probs}
@@ -300,7 +308,11 @@ func (l *Loans) ImportDevices(ctx context.Context, t *Table) (DeviceImportResult
 				res.SIMs++
 			}
 		}
-		return nil
+		detail := fmt.Sprintf("%d phones, %d SIMs", res.Phones, res.SIMs)
+		if file != "" {
+			detail += " from " + file
+		}
+		return audit.Record(ctx, tx, auditDeviceImport, "inventory", detail)
 	})
 	if err != nil {
 		if _, ok := err.(*ImportError); ok {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"jpkipilot/trial/audit"
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
 )
 
@@ -28,6 +30,11 @@ type Loans struct {
 	// Zone is where the desk is: it decides what "today" is for due dates
 	// and days overdue. Japan (UTC+9, no summer time) by default.
 	Zone *time.Location
+	// PII is the logged-in account's data key, to open the monitor's name
+	// and contact on a loan; nil: they come back empty (MonitorSealed).
+	PII *pii.Key
+	// Actor is who acts when the context names no one (audit.Default).
+	Actor string
 }
 
 // JST is Japan Standard Time.
@@ -77,9 +84,11 @@ type Loan struct {
 	Notes       string   // condition noted at check-in
 	Missing     []string // items not returned
 	// MonitorName and MonitorContact are for reminders; empty once the
-	// monitor has withdrawn (personal data erased).
+	// monitor has withdrawn (personal data erased), and empty with
+	// MonitorSealed set when read without the data key.
 	MonitorName    string
 	MonitorContact string
+	MonitorSealed  bool
 	// DaysOverdue is how many days past DueOn an open loan is, as of the
 	// desk's today; 0 when not overdue or returned.
 	DaysOverdue int
@@ -185,6 +194,7 @@ func (l *Loans) Checkout(ctx context.Context, c Checkout) (Loan, error) {
 	}
 	ln := Loan{MonitorID: c.MonitorID, Phone: c.Phone, SIM: c.SIM, Charger: c.Charger, Accessories: c.Accessories,
 		OutAt: l.now(), OutStaff: c.Staff, DueOn: c.DueOn}
+	ctx = audit.Default(ctx, l.Actor)
 	err := l.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 		lock := ""
 		if l.DB.Dialect == store.Postgres {
@@ -226,7 +236,10 @@ func (l *Loans) Checkout(ctx context.Context, c Checkout) (Loan, error) {
 		if len(ln.Accessories) > 0 {
 			detail += ", " + strings.Join(ln.Accessories, ", ")
 		}
-		return addEvent(ctx, tx, LoanEvent{LoanID: ln.ID, At: ln.OutAt, Kind: "checkout", Staff: ln.OutStaff, DueAfter: ln.DueOn, Detail: detail})
+		if err := addEvent(ctx, tx, LoanEvent{LoanID: ln.ID, At: ln.OutAt, Kind: "checkout", Staff: ln.OutStaff, DueAfter: ln.DueOn, Detail: detail}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.LoanCheckout, FormatLoanID(ln.ID), loanDetail(ln)+", due "+ln.DueOn)
 	})
 	if err != nil {
 		return Loan{}, fmt.Errorf("check-out: %w", err)
@@ -272,6 +285,12 @@ func openLoanConflict(err error, c *Checkout) error {
 	return err
 }
 
+// loanDetail is what the audit trail says about a loan: the monitor's
+// pseudonymous id and the devices' serials, never a name.
+func loanDetail(ln Loan) string {
+	return "monitor " + ln.MonitorID + ", phone " + ln.Phone + ", SIM " + ln.SIM
+}
+
 func addEvent(ctx context.Context, tx *sqlx.Tx, e LoanEvent) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO loan_events (loan_id, at, kind, staff, due_before, due_after, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`), e.LoanID, e.At, e.Kind, e.Staff, e.DueBefore, e.DueAfter, e.Detail)
@@ -294,6 +313,7 @@ func (l *Loans) Extend(ctx context.Context, loanID int64, due, staff string) (Lo
 	if err := es.err(); err != nil {
 		return Loan{}, err
 	}
+	ctx = audit.Default(ctx, l.Actor)
 	err := l.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 		ln, err := getLoanTx(ctx, tx, l.DB.Dialect, loanID)
 		if err != nil {
@@ -308,7 +328,10 @@ func (l *Loans) Extend(ctx context.Context, loanID int64, due, staff string) (Lo
 		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE loans SET due_on = ? WHERE id = ?"), d, loanID); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, LoanEvent{LoanID: loanID, At: l.now(), Kind: "extend", Staff: staff, DueBefore: ln.DueOn, DueAfter: d})
+		if err := addEvent(ctx, tx, LoanEvent{LoanID: loanID, At: l.now(), Kind: "extend", Staff: staff, DueBefore: ln.DueOn, DueAfter: d}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.LoanEvent, FormatLoanID(loanID), loanDetail(ln)+", extended: due "+ln.DueOn+"→"+d)
 	})
 	if err != nil {
 		return Loan{}, fmt.Errorf("extend %s: %w", FormatLoanID(loanID), err)
@@ -334,6 +357,7 @@ func (l *Loans) Checkin(ctx context.Context, loanID int64, r Return) (Loan, erro
 		return Loan{}, err
 	}
 	at := l.now()
+	ctx = audit.Default(ctx, l.Actor)
 	err := l.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE loans SET in_at = ?, in_staff = ?, condition_notes = ?, missing = ?
 			WHERE id = ? AND in_at IS NULL`), at, r.Staff, r.Notes, joinItems(r.Missing), loanID)
@@ -353,7 +377,18 @@ func (l *Loans) Checkin(ctx context.Context, loanID int64, r Return) (Loan, erro
 			}
 			detail += "missing: " + strings.Join(r.Missing, ", ")
 		}
-		return addEvent(ctx, tx, LoanEvent{LoanID: loanID, At: at, Kind: "checkin", Staff: r.Staff, Detail: detail})
+		if err := addEvent(ctx, tx, LoanEvent{LoanID: loanID, At: at, Kind: "checkin", Staff: r.Staff, Detail: detail}); err != nil {
+			return err
+		}
+		ln, err := getLoanTx(ctx, tx, l.DB.Dialect, loanID)
+		if err != nil {
+			return err
+		}
+		ad := loanDetail(ln)
+		if len(r.Missing) > 0 {
+			ad += fmt.Sprintf(", %d items missing", len(r.Missing))
+		}
+		return audit.Record(ctx, tx, audit.LoanReturn, FormatLoanID(loanID), ad)
 	})
 	if err != nil {
 		return Loan{}, fmt.Errorf("check-in %s: %w", FormatLoanID(loanID), err)
@@ -387,6 +422,18 @@ const loanSelect = `SELECT l.id, l.monitor_id, l.phone_id, l.sim_id, p.serial AS
 	l.accessories, l.out_at, l.out_staff, l.due_on, l.in_at, l.in_staff, l.condition_notes, l.missing,
 	m.name AS monitor_name, m.contact AS monitor_contact
 	FROM loans l JOIN devices p ON p.id = l.phone_id JOIN devices s ON s.id = l.sim_id JOIN monitors m ON m.id = l.monitor_id`
+
+// openLoan opens the monitor's name and contact on a loan with k (the
+// monitor id is their row). Without k sealed ones come back empty and
+// MonitorSealed is set.
+func openLoan(k *pii.Key, ln *Loan) error {
+	m := Monitor{ID: ln.MonitorID, Name: ln.MonitorName, Contact: ln.MonitorContact}
+	if err := openMonitor(k, &m); err != nil {
+		return fmt.Errorf("loan %s: %w", FormatLoanID(ln.ID), err)
+	}
+	ln.MonitorName, ln.MonitorContact, ln.MonitorSealed = m.Name, m.Contact, m.Sealed
+	return nil
+}
 
 func (r loanRow) loan(today time.Time) Loan {
 	ln := Loan{ID: r.ID, MonitorID: r.MonitorID, PhoneID: r.PhoneID, SIMID: r.SIMID, Phone: r.Phone, SIM: r.SIM,
@@ -435,7 +482,11 @@ func (l *Loans) GetLoan(ctx context.Context, id int64) (Loan, error) {
 	if err := l.DB.GetContext(ctx, &r, l.DB.Rebind(loanSelect+" WHERE l.id = ?"), id); err != nil {
 		return Loan{}, fmt.Errorf("loan %s: %w", FormatLoanID(id), store.MapErr(err))
 	}
-	return r.loan(l.today()), nil
+	ln := r.loan(l.today())
+	if err := openLoan(l.PII, &ln); err != nil {
+		return Loan{}, err
+	}
+	return ln, nil
 }
 
 // LoanFilter selects loans; zero fields select every loan.
@@ -487,6 +538,9 @@ func (l *Loans) ListLoans(ctx context.Context, f LoanFilter) ([]Loan, error) {
 	out := make([]Loan, len(rows))
 	for i, r := range rows {
 		out[i] = r.loan(today)
+		if err := openLoan(l.PII, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	group := func(ln Loan) int {
 		switch {

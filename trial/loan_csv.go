@@ -9,8 +9,9 @@ import (
 )
 
 // LoanCSVColumns are the columns of the loan list and reminder export. Name
-// and contact are there for the reminder call; they are empty for a
-// monitor who withdrew.
+// and contact are there for the reminder call, as the Loans that read them
+// opened them: empty for a monitor who withdrew or whose fields the
+// retention purge erased, and empty when read without the data key.
 var LoanCSVColumns = []string{"loan", "monitor", "name", "contact", "phone_imei", "sim_iccid", "charger", "accessories",
 	"checked_out", "checked_out_by", "due_on", "days_overdue", "checked_in", "checked_in_by", "condition", "missing"}
 

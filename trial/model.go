@@ -43,6 +43,11 @@ type Trial struct {
 	LoanDays  int       `db:"loan_days"`
 	Notes     string    `db:"notes"`
 	CreatedAt time.Time `db:"created_at"`
+	// RetainUntil is the last day (YYYY-MM-DD, Japan's calendar) the
+	// monitors' personal fields are kept; from the day after, PurgeExpired
+	// erases them. Empty: no retention date set. Changed with SetRetention
+	// only (UpdateTrial keeps it), so every change is audited.
+	RetainUntil string `db:"retain_until"`
 }
 
 // Session is one dated session of a trial at a venue.
@@ -74,7 +79,9 @@ var Statuses = []Status{StatusEnrolled, StatusAttended, StatusCompleted, StatusW
 var AgeBands = []string{"10s", "20s", "30s", "40s", "50s", "60s", "70+"}
 
 // Monitor is a trial participant. ID is pseudonymous (M-0001 …) and never
-// reused; Name, Kana and Contact are personal data, erased on withdrawal.
+// reused; Name, Kana and Contact are personal data, erased on withdrawal and
+// after the trial's retention date. Once the store has staff accounts they
+// are sealed at rest (package pii) and the Service opens them with its key.
 type Monitor struct {
 	ID          string     `db:"id"`
 	TrialID     int64      `db:"trial_id"`
@@ -89,6 +96,12 @@ type Monitor struct {
 	WithdrawnAt *time.Time `db:"withdrawn_at"`
 	CreatedAt   time.Time  `db:"created_at"`
 	UpdatedAt   time.Time  `db:"updated_at"`
+	// Sealed reports that the monitor has personal fields the reader could
+	// not open (read without the data key: an analyst, or no login). Name,
+	// Kana and Contact are then empty although the store holds them: show
+	// （非表示） ("hidden"), not a blank that looks erased. Passing such a
+	// monitor back to UpdateMonitor keeps the stored fields as they are.
+	Sealed bool `db:"-"`
 }
 
 // Consent records the signed consent form.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"jpkipilot/trial/audit"
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
 )
 
@@ -78,21 +80,50 @@ func checkRefs(ctx context.Context, tx *sqlx.Tx, m *Monitor) error {
 	return es.err()
 }
 
+// personalRow is a monitor's id and stored personal fields.
+type personalRow struct {
+	ID      string `db:"id"`
+	Name    string `db:"name"`
+	Kana    string `db:"kana"`
+	Contact string `db:"contact"`
+}
+
+// existingPeople returns the dupKey of every monitor of a trial who has not
+// withdrawn, mapped to its id. Sealed values are randomised (a fresh nonce
+// each), so the comparison cannot be a WHERE clause: the fields are opened
+// with k and compared here. Monitors whose fields were erased (retention)
+// are skipped. Without k on a sealed store it fails with pii.ErrLocked.
+func existingPeople(ctx context.Context, q sqlx.ExtContext, k *pii.Key, trialID int64) (map[string]string, error) {
+	var rows []personalRow
+	err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(
+		"SELECT id, name, kana, contact FROM monitors WHERE trial_id = ? AND status <> 'withdrawn' AND name <> ''"), trialID)
+	if err != nil {
+		return nil, store.MapErr(err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		m := Monitor{ID: r.ID, Name: r.Name, Kana: r.Kana, Contact: r.Contact}
+		if err := openMonitor(k, &m); err != nil {
+			return nil, err
+		}
+		if m.Sealed {
+			return nil, pii.ErrLocked
+		}
+		out[dupKey(trialID, m.Name, m.Kana, m.Contact)] = r.ID
+	}
+	return out, nil
+}
+
 // checkDuplicate refuses a second enrolment of one person in a trial: the
 // same name, kana and contact (folded as SearchKey does) as a monitor who
 // has not withdrawn.
-func checkDuplicate(ctx context.Context, tx *sqlx.Tx, m *Monitor) error {
-	var rows []Monitor
-	err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+monitorCols+
-		" FROM monitors WHERE trial_id = ? AND kana = ? AND status <> 'withdrawn'"), m.TrialID, m.Kana)
+func checkDuplicate(ctx context.Context, tx *sqlx.Tx, k *pii.Key, m *Monitor) error {
+	people, err := existingPeople(ctx, tx, k, m.TrialID)
 	if err != nil {
 		return err
 	}
-	key := dupKey(m.TrialID, m.Name, m.Kana, m.Contact)
-	for _, o := range rows {
-		if o.ID != m.ID && dupKey(o.TrialID, o.Name, o.Kana, o.Contact) == key {
-			return FieldErrors{{Field: "name", Reason: fmt.Sprintf("duplicate of existing monitor %s (same name, kana and contact)", o.ID)}}
-		}
+	if id, ok := people[dupKey(m.TrialID, m.Name, m.Kana, m.Contact)]; ok && id != m.ID {
+		return FieldErrors{{Field: "name", Reason: fmt.Sprintf("duplicate of existing monitor %s (same name, kana and contact)", id)}}
 	}
 	return nil
 }
@@ -116,11 +147,20 @@ func (s *Service) Enrol(ctx context.Context, m Monitor) (Monitor, error) {
 	m.CreatedAt = s.now()
 	m.UpdatedAt = m.CreatedAt
 	m.WithdrawnAt = nil
+	m.Sealed = false
+	ctx = s.actor(ctx)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		w, err := modeFor(ctx, tx, s.PII)
+		if err != nil {
+			return err
+		}
+		if w.locked {
+			return pii.ErrLocked // a new monitor always has a name
+		}
 		if err := checkRefs(ctx, tx, &m); err != nil {
 			return err
 		}
-		if err := checkDuplicate(ctx, tx, &m); err != nil {
+		if err := checkDuplicate(ctx, tx, s.PII, &m); err != nil {
 			return err
 		}
 		n, err := allocateIDs(ctx, tx, 1)
@@ -128,14 +168,33 @@ func (s *Service) Enrol(ctx context.Context, m Monitor) (Monitor, error) {
 			return err
 		}
 		m.ID = FormatMonitorID(n)
+		stored := m
+		p, err := w.seal(&m)
+		if err != nil {
+			return err
+		}
+		stored.Name, stored.Kana, stored.Contact = p.name, p.kana, p.contact
 		_, err = tx.ExecContext(ctx, tx.Rebind("INSERT INTO monitors ("+monitorCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			monitorArgs(&m)...)
-		return err
+			monitorArgs(&stored)...)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.MonitorEnrol, m.ID, enrolDetail(&m))
 	})
 	if err != nil {
 		return Monitor{}, fmt.Errorf("enrol: %w", err)
 	}
 	return m, nil
+}
+
+// enrolDetail is what the audit trail says about an enrolment: where the
+// monitor went, never who they are.
+func enrolDetail(m *Monitor) string {
+	d := fmt.Sprintf("trial %d", m.TrialID)
+	if m.SessionID != nil {
+		d += fmt.Sprintf(", session %d", *m.SessionID)
+	}
+	return d + ", status " + string(m.Status)
 }
 
 func monitorArgs(m *Monitor) []any {
@@ -151,6 +210,9 @@ func (s *Service) GetMonitor(ctx context.Context, id string) (Monitor, error) {
 	}
 	var m Monitor
 	err := s.DB.GetContext(ctx, &m, s.DB.Rebind("SELECT "+monitorCols+" FROM monitors WHERE id = ?"), id)
+	if err == nil {
+		err = openMonitor(s.PII, &m)
+	}
 	if err != nil {
 		return Monitor{}, fmt.Errorf("monitor %s: %w", id, store.MapErr(err))
 	}
@@ -175,16 +237,30 @@ func getMonitorForUpdate(ctx context.Context, tx *sqlx.Tx, id string) (Monitor, 
 	return m, nil
 }
 
-// change loads a monitor, lets edit change it, validates and saves it, all
-// in one transaction.
-func (s *Service) change(ctx context.Context, id string, what string, edit func(old Monitor, m *Monitor) error) (Monitor, error) {
+// auditFn names the audit action of a change and its detail (which fields,
+// never their values).
+type auditFn func(old, m *Monitor) (action, detail string)
+
+// change loads a monitor, lets edit change it, validates and saves it and
+// records it in the audit trail, all in one transaction. edit sees the
+// monitor opened with the service's key. Without the key, personal fields
+// the caller could not see stay as stored while edit leaves them empty;
+// putting one in fails with pii.ErrLocked. Personal fields are validated
+// when they change (a monitor whose fields the retention purge erased can
+// still change status).
+func (s *Service) change(ctx context.Context, id string, what string, edit func(old Monitor, m *Monitor) error, record auditFn) (Monitor, error) {
 	if n, ok := ParseMonitorID(id); ok {
 		id = FormatMonitorID(n)
 	}
 	var m Monitor
+	ctx = s.actor(ctx)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		old, err := getMonitorForUpdate(ctx, tx, id)
+		raw, err := getMonitorForUpdate(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		old := raw
+		if err := openMonitor(s.PII, &old); err != nil {
 			return err
 		}
 		m = old
@@ -193,19 +269,38 @@ func (s *Service) change(ctx context.Context, id string, what string, edit func(
 		}
 		m.ID, m.CreatedAt, m.WithdrawnAt = old.ID, old.CreatedAt, old.WithdrawnAt
 		m.Normalize()
-		if err := m.Validate(); err != nil {
+		keep := old.Sealed && !hasPersonal(&m)
+		if old.Sealed && !keep {
+			return pii.ErrLocked
+		}
+		m.Sealed = keep
+		if err := m.validate(!keep && personalChanged(&old, &m)); err != nil {
 			return err
 		}
 		if err := checkRefs(ctx, tx, &m); err != nil {
 			return err
 		}
+		p := personal{raw.Name, raw.Kana, raw.Contact}
+		if !keep && personalChanged(&old, &m) {
+			w, err := modeFor(ctx, tx, s.PII)
+			if err != nil {
+				return err
+			}
+			if p, err = w.seal(&m); err != nil {
+				return err
+			}
+		}
 		m.UpdatedAt = s.now()
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE monitors SET trial_id = ?, session_id = ?, name = ?, kana = ?, age_band = ?,
 			contact = ?, companion_of = ?, status = ?, consent_version = ?, consent_signed_on = ?, consent_staff = ?, updated_at = ?
 			WHERE id = ?`),
-			m.TrialID, m.SessionID, m.Name, m.Kana, m.AgeBand, m.Contact, m.CompanionOf, m.Status,
+			m.TrialID, m.SessionID, p.name, p.kana, m.AgeBand, p.contact, m.CompanionOf, m.Status,
 			m.Consent.FormVersion, m.Consent.SignedOn, m.Consent.Staff, m.UpdatedAt, m.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		action, detail := record(&old, &m)
+		return audit.Record(ctx, tx, action, m.ID, detail)
 	})
 	if err != nil {
 		return Monitor{}, fmt.Errorf("%s %s: %w", what, id, err)
@@ -213,10 +308,51 @@ func (s *Service) change(ctx context.Context, id string, what string, edit func(
 	return m, nil
 }
 
+// personalChanged reports whether m's personal fields differ from old's.
+func personalChanged(old, m *Monitor) bool {
+	return old.Name != m.Name || old.Kana != m.Kana || old.Contact != m.Contact
+}
+
+// changedFields names the fields that differ between old and m, by field
+// name ("name", "consent_version"), for the audit trail: never the values.
+func changedFields(old, m *Monitor) string {
+	ptr := func(a, b *int64) bool { return (a == nil) != (b == nil) || a != nil && *a != *b }
+	sptr := func(a, b *string) bool { return (a == nil) != (b == nil) || a != nil && *a != *b }
+	var fs []string
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"session", ptr(old.SessionID, m.SessionID)},
+		{"name", old.Name != m.Name},
+		{"kana", old.Kana != m.Kana},
+		{"age_band", old.AgeBand != m.AgeBand},
+		{"contact", old.Contact != m.Contact},
+		{"companion_of", sptr(old.CompanionOf, m.CompanionOf)},
+		{"status", old.Status != m.Status},
+		{"consent_version", old.Consent.FormVersion != m.Consent.FormVersion},
+		{"consent_signed_on", old.Consent.SignedOn != m.Consent.SignedOn},
+		{"consent_staff", old.Consent.Staff != m.Consent.Staff},
+	} {
+		if f.changed {
+			fs = append(fs, f.name)
+		}
+	}
+	if len(fs) == 0 {
+		return "no change"
+	}
+	return strings.Join(fs, ", ")
+}
+
+func auditEdit(old, m *Monitor) (string, string) { return audit.MonitorEdit, changedFields(old, m) }
+
 // UpdateMonitor saves the editable fields of m (session, name, kana, age
 // band, contact, companion, consent). Status changes go through SetStatus
 // and Withdraw. A withdrawn monitor keeps no personal data: giving it a
-// name, kana or contact fails with ErrWithdrawn.
+// name, kana or contact fails with ErrWithdrawn. A monitor read without the
+// data key (Sealed, personal fields empty) can be saved without one: its
+// stored personal fields stay as they are. The audit trail names the
+// fields that changed.
 func (s *Service) UpdateMonitor(ctx context.Context, m Monitor) (Monitor, error) {
 	return s.change(ctx, m.ID, "update monitor", func(old Monitor, n *Monitor) error {
 		if old.TrialID != m.TrialID && m.TrialID != 0 {
@@ -232,7 +368,7 @@ func (s *Service) UpdateMonitor(ctx context.Context, m Monitor) (Monitor, error)
 		n.SessionID, n.Name, n.Kana, n.AgeBand, n.Contact = m.SessionID, m.Name, m.Kana, m.AgeBand, m.Contact
 		n.CompanionOf, n.Consent = m.CompanionOf, m.Consent
 		return nil
-	})
+	}, auditEdit)
 }
 
 // SetStatus moves a monitor to enrolled, attended or completed. Withdrawal
@@ -250,6 +386,8 @@ func (s *Service) SetStatus(ctx context.Context, id string, st Status) (Monitor,
 		}
 		n.Status = st
 		return nil
+	}, func(old, m *Monitor) (string, string) {
+		return audit.MonitorStatus, string(old.Status) + "→" + string(m.Status)
 	})
 }
 
@@ -273,7 +411,7 @@ func (s *Service) RecordConsent(ctx context.Context, id string, c Consent) (Moni
 		}
 		n.Consent = c
 		return nil
-	})
+	}, func(old, m *Monitor) (string, string) { return audit.MonitorConsent, m.Consent.FormVersion })
 }
 
 // SetCompanion links a monitor to the monitor they came with (another
@@ -287,11 +425,12 @@ func (s *Service) SetCompanion(ctx context.Context, id, companionOf string) (Mon
 			n.CompanionOf = &c
 		}
 		return nil
-	})
+	}, auditEdit)
 }
 
 // Withdraw records a withdrawal: in one transaction the name, kana and
-// contact are erased, the status becomes withdrawn and withdrawn_at is set.
+// contact are erased, the status becomes withdrawn, withdrawn_at is set and
+// the audit trail records it. It needs no data key.
 // The pseudonymous id, trial, session, age band, consent record, companion
 // link and any answers stay. Withdrawing twice is a no-op.
 func (s *Service) Withdraw(ctx context.Context, id string) (Monitor, error) {
@@ -299,6 +438,7 @@ func (s *Service) Withdraw(ctx context.Context, id string) (Monitor, error) {
 		id = FormatMonitorID(n)
 	}
 	var m Monitor
+	ctx = s.actor(ctx)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		old, err := getMonitorForUpdate(ctx, tx, id)
 		if err != nil {
@@ -306,7 +446,7 @@ func (s *Service) Withdraw(ctx context.Context, id string) (Monitor, error) {
 		}
 		if old.Status == StatusWithdrawn {
 			m = old
-			return nil
+			return openMonitor(s.PII, &m) // erased: nothing to open
 		}
 		now := s.now()
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE monitors SET name = '', kana = '', contact = '', status = ?,
@@ -317,7 +457,7 @@ func (s *Service) Withdraw(ctx context.Context, id string) (Monitor, error) {
 		m = old
 		m.Name, m.Kana, m.Contact, m.Status = "", "", "", StatusWithdrawn
 		m.WithdrawnAt, m.UpdatedAt = &now, now
-		return nil
+		return audit.Record(ctx, tx, audit.MonitorWithdraw, id, "status "+string(old.Status)+"→withdrawn; name, kana and contact erased")
 	})
 	if err != nil {
 		return Monitor{}, fmt.Errorf("withdraw %s: %w", id, err)
@@ -336,6 +476,7 @@ func (s *Service) DeleteMonitor(ctx context.Context, id string) error {
 	if n, ok := ParseMonitorID(id); ok {
 		id = FormatMonitorID(n)
 	}
+	ctx = s.actor(ctx)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var n int
 		if err := tx.GetContext(ctx, &n, tx.Rebind("SELECT COUNT(*) FROM monitors WHERE companion_of = ?"), id); err != nil {
@@ -354,7 +495,7 @@ func (s *Service) DeleteMonitor(ctx context.Context, id string) error {
 		if k, _ := res.RowsAffected(); k == 0 {
 			return store.ErrNotFound
 		}
-		return nil
+		return audit.Record(ctx, tx, audit.MonitorDelete, id, "")
 	})
 	if err != nil {
 		return fmt.Errorf("delete monitor %s: %w", id, err)
@@ -367,8 +508,10 @@ func isForeignKeyViolation(err error) bool {
 	return strings.Contains(s, "FOREIGN KEY constraint failed") || strings.Contains(s, "SQLSTATE 23503")
 }
 
-// ListMonitors returns the monitors f selects in id order. The query is
-// matched in Go with the same folding as Index, so both agree.
+// ListMonitors returns the monitors f selects in id order, personal fields
+// opened with the service's key (without it, sealed ones are empty and
+// Sealed is set). The query is matched in Go, after opening, with the same
+// folding as Index, so both agree; a sealed name cannot be searched.
 func (s *Service) ListMonitors(ctx context.Context, f Filter) ([]Monitor, error) {
 	var where []string
 	var args []any
@@ -388,6 +531,9 @@ func (s *Service) ListMonitors(ctx context.Context, f Filter) ([]Monitor, error)
 	var ms []Monitor
 	if err := s.DB.SelectContext(ctx, &ms, s.DB.Rebind(q+monitorOrder), args...); err != nil {
 		return nil, fmt.Errorf("list monitors: %w", store.MapErr(err))
+	}
+	if err := openMonitors(s.PII, ms); err != nil {
+		return nil, fmt.Errorf("list monitors: %w", err)
 	}
 	if key := SearchKey(f.Query); key != "" {
 		out := ms[:0]

@@ -8,16 +8,30 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"jpkipilot/trial/audit"
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
 )
 
 // Service is the trial workspace over one store. Errors from the database
 // wrap store.ErrNotFound and store.ErrBusy (test with errors.Is); invalid
 // input is a FieldErrors naming each field.
+//
+// Personal fields (monitors' name, kana, contact) are sealed with PII when
+// it is set. Without it they are written in the clear only while the store
+// has no staff accounts; on a sealed store a write carrying one fails with
+// pii.ErrLocked, and reads return them empty with Monitor.Sealed set.
+// Every change is recorded in the audit trail in its own transaction, by
+// the actor the context names or else Actor.
 type Service struct {
 	DB *store.DB
 	// Now is the clock; tests replace it. Nil means the wall clock.
 	Now func() time.Time
+	// PII is the logged-in account's data key; nil when there is none.
+	PII *pii.Key
+	// Actor is who acts when the context names no one (audit.Default):
+	// the GUI sets it to the logged-in login.
+	Actor string
 }
 
 // New returns a Service on db with the wall clock.
@@ -38,9 +52,24 @@ func (s *Service) tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return s.DB.Tx(ctx, fn)
 }
 
+// actor returns ctx naming who acts, for audit.Record.
+func (s *Service) actor(ctx context.Context) context.Context { return audit.Default(ctx, s.Actor) }
+
+// Audit actions of the trial workspace that package audit has no constant
+// for (yet).
+const (
+	auditTrialCreate    = "trial.create"
+	auditTrialRetention = "trial.retention"
+	auditDeviceAdd      = "device.add"
+	auditDeviceImport   = "device.import"
+)
+
+// TrialSubject is how a trial is named in the audit trail: "trial 3".
+func TrialSubject(id int64) string { return fmt.Sprintf("trial %d", id) }
+
 // --- trials ---------------------------------------------------------------
 
-const trialCols = "id, name, kind, loan_days, notes, created_at"
+const trialCols = "id, name, kind, loan_days, notes, created_at, retain_until"
 
 // CreateTrial validates t and saves it; the returned trial has its ID. A
 // zero LoanDays becomes DefaultLoanDays.
@@ -52,10 +81,18 @@ func (s *Service) CreateTrial(ctx context.Context, t Trial) (Trial, error) {
 		return Trial{}, err
 	}
 	t.CreatedAt = s.now()
+	ctx = s.actor(ctx)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		return insertReturningID(ctx, tx, &t.ID,
-			"INSERT INTO trials (name, kind, loan_days, notes, created_at) VALUES (?, ?, ?, ?, ?)",
-			t.Name, t.Kind, t.LoanDays, t.Notes, t.CreatedAt)
+		if err := insertReturningID(ctx, tx, &t.ID,
+			"INSERT INTO trials (name, kind, loan_days, notes, created_at, retain_until) VALUES (?, ?, ?, ?, ?, ?)",
+			t.Name, t.Kind, t.LoanDays, t.Notes, t.CreatedAt, t.RetainUntil); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("kind %s, loan days %d", t.Kind, t.LoanDays)
+		if t.RetainUntil != "" {
+			detail += ", retain until " + t.RetainUntil
+		}
+		return audit.Record(ctx, tx, auditTrialCreate, TrialSubject(t.ID), detail)
 	})
 	if err != nil {
 		return Trial{}, fmt.Errorf("create trial: %w", err)
@@ -86,7 +123,8 @@ func (s *Service) GetTrial(ctx context.Context, id int64) (Trial, error) {
 }
 
 // UpdateTrial saves name, kind, loan days and notes. A trial's kind cannot
-// change once it has sessions whose steps depend on it.
+// change once it has sessions whose steps depend on it. The retention date
+// is kept as it is (SetRetention changes it).
 func (s *Service) UpdateTrial(ctx context.Context, t Trial) (Trial, error) {
 	if err := t.Validate(); err != nil {
 		return Trial{}, err
@@ -105,7 +143,7 @@ func (s *Service) UpdateTrial(ctx context.Context, t Trial) (Trial, error) {
 				return FieldErrors{{Field: "kind", Reason: fmt.Sprintf("cannot change: the trial has %d sessions", n)}}
 			}
 		}
-		t.CreatedAt = old.CreatedAt
+		t.CreatedAt, t.RetainUntil = old.CreatedAt, old.RetainUntil
 		_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE trials SET name = ?, kind = ?, loan_days = ?, notes = ? WHERE id = ?"),
 			t.Name, t.Kind, t.LoanDays, t.Notes, t.ID)
 		return err

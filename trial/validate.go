@@ -121,6 +121,10 @@ func (t *Trial) Validate() error {
 	if utf8.RuneCountInString(t.Notes) > 10*maxText {
 		es.add("notes", "longer than %d characters", 10*maxText)
 	}
+	t.RetainUntil = strings.TrimSpace(t.RetainUntil)
+	if t.RetainUntil != "" && !ValidDate(t.RetainUntil) {
+		es.add("retain_until", "not a date in the form YYYY-MM-DD: %q", t.RetainUntil)
+	}
 	return es.err()
 }
 
@@ -206,12 +210,19 @@ func (m *Monitor) Normalize() {
 // Validate checks a monitor's own fields (call Normalize first). Whether its
 // session and companion exist is checked by the Service. A withdrawn monitor
 // must carry no personal data.
-func (m *Monitor) Validate() error {
+func (m *Monitor) Validate() error { return m.validate(true) }
+
+// validate is Validate; with personal false the name, kana and contact are
+// not checked (an edit that keeps stored fields it could not open, or a
+// monitor whose fields the retention purge erased).
+func (m *Monitor) validate(personal bool) error {
 	var es FieldErrors
 	if m.TrialID == 0 {
 		es.add("trial", "required")
 	}
-	if m.Status == StatusWithdrawn {
+	if !personal {
+		// kept as stored
+	} else if m.Status == StatusWithdrawn {
 		if m.Name != "" || m.Kana != "" || m.Contact != "" {
 			es.add("name", "a withdrawn monitor keeps no name, kana or contact")
 		}
