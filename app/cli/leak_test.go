@@ -1,0 +1,389 @@
+package cli
+
+// Personal data never leaks (issue 8): monitors' names, kana and contacts
+// are seeded with distinctive markers, then every place the software writes
+// for other eyes is searched for them: the output of the commands, the
+// standard logger and slog, the APDU trace of card flows that carry a name
+// on the card, the audit trail (table and export), the pseudonymised survey
+// export (every part of the workbook, and the CSV), and the gate, bank,
+// ticket, loan and other tables. `monitors list` as a coordinator is the one
+// command meant to show names; it is used here to learn the demo monitors'
+// personal values so they are searched for too. (That the database file
+// itself holds no name once sealed is trial/pii's and trial's test.)
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"jpkipilot/device"
+	"jpkipilot/device/vcard"
+	"jpkipilot/pki"
+	"jpkipilot/pki/jpki"
+	"jpkipilot/trial/bank"
+	"jpkipilot/trial/store"
+	"jpkipilot/trial/ticket"
+)
+
+// leakMonitors are imported on top of the demo data; every personal value is
+// a marker that appears nowhere else.
+const leakMonitors = "name,kana,age_band,contact,session\n" +
+	"鵺野 漏洩丸,ヌエノ ロウエイマル,40s,leak-7c1e@example.invalid,VENUE-1\n" +
+	"Zyxlo Quimbly,ジクスロ クインブリ,30s,080-7310-5529,VENUE-2\n"
+
+var leakMarkers = []string{"鵺野 漏洩丸", "漏洩丸", "ヌエノ ロウエイマル", "ロウエイマル", "leak-7c1e@example.invalid", "leak-7c1e",
+	"Zyxlo Quimbly", "Quimbly", "ジクスロ クインブリ", "クインブリ", "080-7310-5529", "7310-5529"}
+
+// leakHaystack collects everything a test searched, labelled by source.
+type leakHaystack struct {
+	parts []struct{ where, text string }
+}
+
+func (h *leakHaystack) add(where string, b []byte) {
+	h.parts = append(h.parts, struct{ where, text string }{where, string(b)})
+}
+
+// check reports every marker found, in its text form and hex-encoded (an
+// APDU trace is hex), in upper and lower case.
+func (h *leakHaystack) check(t *testing.T, markers []string) {
+	t.Helper()
+	if len(h.parts) == 0 {
+		t.Fatal("nothing was searched")
+	}
+	for _, p := range h.parts {
+		lower := strings.ToLower(p.text)
+		for _, m := range markers {
+			hx := hex.EncodeToString([]byte(m))
+			if strings.Contains(p.text, m) || strings.Contains(lower, hx) {
+				t.Errorf("%s holds personal data %q", p.where, m)
+			}
+		}
+	}
+}
+
+// captureLogs sends the standard logger and slog's default to buf for the
+// rest of the test.
+func captureLogs(t *testing.T, buf *bytes.Buffer) {
+	prevOut, prevFlags, prevSlog := log.Writer(), log.Flags(), slog.Default()
+	log.SetOutput(buf)
+	slog.SetDefault(slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() {
+		log.SetOutput(prevOut)
+		log.SetFlags(prevFlags)
+		slog.SetDefault(prevSlog)
+	})
+}
+
+func TestPersonalDataNeverLeaks(t *testing.T) {
+	eachTrialDB(t, func(t *testing.T, dsn string) {
+		var logs bytes.Buffer
+		captureLogs(t, &logs)
+		dir := t.TempDir()
+		var hay leakHaystack
+		// run runs a command whose output must hold no personal data.
+		run := func(args ...string) string {
+			t.Helper()
+			code, out, errs := runDB(t, dsn, args...)
+			hay.add("`jpkipilot "+strings.Join(args, " ")+"` stdout", []byte(out))
+			hay.add("`jpkipilot "+strings.Join(args, " ")+"` stderr", []byte(errs))
+			if code != 0 {
+				t.Fatalf("jpkipilot %s: exit %d\n%s", strings.Join(args, " "), code, errs)
+			}
+			return out
+		}
+		file := func(name, content string) string {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+
+		run("demo", "seed")
+		run("monitors", "import", file("leak.csv", leakMonitors))
+		// A file with a bad row: the error names the row and field, not the value.
+		bad := leakMonitors + "Quimbly Zyxlo junior,Quimbly Zyxlo,30s,leak-7c1e@example.invalid,NO-SUCH-SESSION\n"
+		if code, out, errs := runDB(t, dsn, "monitors", "import", file("bad.csv", bad)); code != 1 {
+			t.Fatalf("import of a bad file: exit %d\n%s%s", code, out, errs)
+		} else {
+			hay.add("a refused import's stdout", []byte(out))
+			hay.add("a refused import's stderr", []byte(errs))
+		}
+
+		// The coordinator's list shows names: it tells which values to search for.
+		out := mustRunDB(t, dsn, "monitors", "list", "--csv")
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		markers := append([]string(nil), leakMarkers...)
+		var ids []string
+		for _, r := range recs[1:] {
+			ids = append(ids, r[0])
+			for _, col := range []int{3, 4, 6} { // name, kana, contact
+				if v := strings.TrimSpace(r[col]); len([]rune(v)) >= 4 {
+					markers = append(markers, v)
+				}
+			}
+		}
+		if !strings.Contains(out, "鵺野 漏洩丸") || len(ids) < 100 {
+			t.Fatalf("the markers were not imported: %d monitors", len(ids))
+		}
+		leaker := ids[len(ids)-2] // 鵺野 漏洩丸
+		other := ids[len(ids)-1]
+
+		run("trials", "list")
+		run("monitors", "withdraw", other)
+		run("export", "survey", "--out", filepath.Join(dir, "survey.xlsx"))
+		run("export", "survey", "--out", filepath.Join(dir, "survey.csv"))
+		hay.addXLSX(t, filepath.Join(dir, "survey.xlsx"))
+		hay.addFile(t, filepath.Join(dir, "survey.csv"))
+		// The control: an identified export does hold names, and the same
+		// search finds them in the workbook's parts.
+		mustRunDB(t, dsn, "export", "survey", "--identified", "--out", filepath.Join(dir, "identified.xlsx"))
+		var control leakHaystack
+		control.addXLSX(t, filepath.Join(dir, "identified.xlsx"))
+		if found := control.count(markers); found == 0 {
+			t.Fatal("the search finds no name even in an identified export: it cannot see a leak")
+		}
+
+		cardFlows(t, dsn, leaker, &hay)
+
+		run("ca", "list")
+		run("audit", "verify")
+		run("audit", "list")
+		run("audit", "export", "--out", filepath.Join(dir, "audit.xlsx"))
+		run("audit", "export", "--out", filepath.Join(dir, "audit.csv"))
+		hay.addXLSX(t, filepath.Join(dir, "audit.xlsx"))
+		hay.addFile(t, filepath.Join(dir, "audit.csv"))
+
+		hay.addTables(t, dsn)
+		hay.add("the standard logger and slog", logs.Bytes())
+		hay.check(t, markers)
+	})
+}
+
+// cardFlows runs the flows in which the holder's name is on the card (a My
+// Number card's signature certificate): reading it with the PIN, the bank's
+// registration and login, a ticket application and the entry gate. Their
+// APDU traces go into hay.
+func cardFlows(t *testing.T, dsn, holder string, hay *leakHaystack) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pass := []byte("leak-test CA passphrase")
+	ca, err := pki.Init(ctx, db, pass, pki.InitOptions{KDF: pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.Unlock(ctx, pass); err != nil {
+		t.Fatal(err)
+	}
+	auth, authKey, err := ca.IssueWithNewKey(ctx, pki.IssueRequest{Kind: pki.RoleAuth, Holder: holder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign, signKey, err := ca.IssueWithNewKey(ctx, pki.IssueRequest{Kind: pki.RoleSign, Holder: holder, Name: "鵺野 漏洩丸"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.PublishCRL(ctx, pki.RoleAuth, 0); err != nil {
+		t.Fatal(err)
+	}
+	const authPIN, signPIN = "4321", "LEAK2024"
+	cfg := vcard.Config{Profile: vcard.MyNumber, AuthKey: authKey, AuthCert: auth.Cert.Raw, AuthCACert: ca.Certificate(pki.RoleAuth).Raw,
+		AuthPIN: authPIN, SignKey: signKey, SignCert: sign.Cert.Raw, SignCACert: ca.Certificate(pki.RoleSign).Raw, SignPIN: signPIN}
+	reader := &vcard.VirtualReader{}
+	// hold is the monitor holding the card to the reader: a new connection each time.
+	var cards []*device.Card
+	hold := func() *device.Card {
+		vc, err := vcard.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader.Insert(vc)
+		c := &device.Card{T: reader}
+		cards = append(cards, c)
+		return c
+	}
+	pinOf := func(pin string) jpki.PINFunc {
+		return func(context.Context, jpki.PINRequest) (string, error) { return pin, nil }
+	}
+
+	cert, err := jpki.New(hold()).ReadCertificate(ctx, jpki.CertSign, pinOf(signPIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cert.Subject.CommonName, "漏洩丸") {
+		t.Fatalf("the signature certificate read back is %v: the flow does not carry the name", cert.Subject)
+	}
+	b := bank.New(db)
+	if _, err := b.Register(ctx, holder, hold(), pinOf(authPIN), time.Now()); err != nil {
+		t.Fatalf("bank registration: %v", err)
+	}
+	if _, err := b.Login(ctx, holder, hold(), pinOf(authPIN), time.Now()); err != nil {
+		t.Fatalf("bank login: %v", err)
+	}
+	trust, err := ticket.LoadTrust(ctx, db, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := ticket.NewService(db, trust)
+	if err := svc.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ev := ticket.DemoEvents()[0].ID
+	if _, err := svc.Apply(ctx, ev, hold(), pinOf(authPIN)); err != nil {
+		t.Fatalf("ticket application: %v", err)
+	}
+	d, err := ticket.NewGate(db, ev, "gate-1", trust).Check(ctx, hold(), time.Now(), nil)
+	if err != nil || !d.Admit {
+		t.Fatalf("gate: %+v, %v", d, err)
+	}
+	var trace bytes.Buffer
+	for _, c := range cards {
+		for _, e := range c.Trace() {
+			fmt.Fprintf(&trace, "%+v\n", e)
+		}
+	}
+	if trace.Len() == 0 {
+		t.Fatal("no APDU trace")
+	}
+	hay.add("the APDU trace of the card flows", trace.Bytes())
+	// The PINs are redacted from the trace too.
+	for _, pin := range []string{authPIN, signPIN} {
+		if strings.Contains(strings.ToLower(trace.String()), hex.EncodeToString([]byte(pin))) {
+			t.Errorf("the APDU trace holds a PIN")
+		}
+	}
+}
+
+// count is how many markers appear somewhere in h.
+func (h *leakHaystack) count(markers []string) int {
+	n := 0
+	for _, m := range markers {
+		for _, p := range h.parts {
+			if strings.Contains(p.text, m) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func (h *leakHaystack) addFile(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.add(filepath.Base(path), b)
+}
+
+// addXLSX adds every part of the workbook's zip, uncompressed.
+func (h *leakHaystack) addXLSX(t *testing.T, path string) {
+	t.Helper()
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	for _, f := range z.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.add(filepath.Base(path)+":"+f.Name, b)
+	}
+}
+
+// personalTables hold personal data by design: monitors (sealed at rest by
+// trial/pii, its own test), staff accounts (display names of staff, not
+// monitors), and the certificates of the trial CA (a signature
+// certificate's subject is the holder's name, as on a JPKI card).
+var personalTables = map[string]bool{"monitors": true, "pki_certs": true}
+
+// addTables adds every row of every other table, each value as text.
+func (h *leakHaystack) addTables(t *testing.T, dsn string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	if db.Dialect == store.Postgres {
+		q = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+	}
+	var tables []string
+	if err := db.SelectContext(ctx, &tables, q); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, name := range tables {
+		seen[name] = true
+		if personalTables[name] {
+			continue
+		}
+		rows, err := db.QueryContext(ctx, "SELECT * FROM "+name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		cols, _ := rows.Columns()
+		var buf bytes.Buffer
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				switch v := v.(type) {
+				case []byte:
+					fmt.Fprintf(&buf, "%s=%s ", cols[i], v)
+				case sql.NullString:
+					fmt.Fprintf(&buf, "%s=%s ", cols[i], v.String)
+				default:
+					fmt.Fprintf(&buf, "%s=%v ", cols[i], v)
+				}
+			}
+			buf.WriteByte('\n')
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		h.add("table "+name, buf.Bytes())
+	}
+	for _, want := range []string{"audit_log", "gate_decisions", "bank_attempts", "tickets", "survey_answers"} {
+		if !seen[want] {
+			t.Errorf("table %s was not searched (tables: %v)", want, tables)
+		}
+	}
+}
