@@ -1,0 +1,63 @@
+package staff
+
+import (
+	"context"
+	"testing"
+
+	"jpkipilot/trial/store"
+	"jpkipilot/trial/store/storetest"
+)
+
+// BenchmarkLogin is a venue staff login with the production argon2id cost
+// (DefaultKDF): the password check, opening the private key, unwrapping the
+// data key, and the audit entry.
+func BenchmarkLogin(b *testing.B) {
+	storetest.EachB(b, func(b *testing.B, db *store.DB) {
+		ctx := context.Background()
+		s := New(db)
+		co, err := s.CreateFirst(ctx, "coord", "Coordinator", coordPW)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Create(ctx, co, "venue", "Venue", VenueStaff, staffPW); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			if sess, err := s.Login(ctx, "venue", staffPW); err != nil || sess.Key == nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCheckPIN is leaving a kiosk with 10 accounts holding PINs, the
+// matching one last, at the production PIN cost (DefaultPINKDF).
+func BenchmarkCheckPIN(b *testing.B) {
+	db := storetest.SQLite(b)
+	ctx := context.Background()
+	s := New(db)
+	s.KDF = TestKDF // account creation only; PINs use DefaultPINKDF
+	co, err := s.CreateFirst(ctx, "coord", "Coordinator", coordPW)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.KDF = DefaultKDF
+	for i, login := range []string{"v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"} {
+		if _, err := s.Create(ctx, co, "staff-"+login, "Staff", VenueStaff, staffPW); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.SetPIN(ctx, co, "staff-"+login, "1000000"+string(rune('0'+i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.SetPIN(ctx, co, "coord", "424242"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if a, err := s.CheckPIN(ctx, "10000008"); err != nil || a.Login != "staff-v9" {
+			b.Fatal(a, err)
+		}
+	}
+}

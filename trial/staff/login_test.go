@@ -1,0 +1,164 @@
+package staff
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"jpkipilot/trial/audit"
+	"jpkipilot/trial/store"
+	"jpkipilot/trial/store/storetest"
+)
+
+func TestLogin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _, co := setup(t, db)
+		// The right password, any case of the login.
+		sess := mustLogin(t, s, " COORD ", coordPW)
+		if sess.Account.Login != "coord" || sess.Key == nil || sess.Key.Check() != co.Key.Check() {
+			t.Fatalf("coordinator session = %+v", sess)
+		}
+		// Venue staff holds the data key; an analyst none.
+		if v := mustLogin(t, s, "venue", staffPW); v.Key == nil || v.Key.Check() != co.Key.Check() {
+			t.Fatal("venue staff has no data key")
+		}
+		if a := mustLogin(t, s, "ana", anaPW); a.Key != nil || a.Account.Role != Analyst {
+			t.Fatalf("analyst session = %+v, want no key", a)
+		}
+		// Wrong password, unknown login, another account's password: the same error.
+		for _, c := range [][2]string{{"coord", "Wrong-password1"}, {"nobody", coordPW}, {"coord", staffPW}, {"coord", ""}} {
+			if _, err := s.Login(ctx, c[0], c[1]); !errors.Is(err, ErrBadLogin) {
+				t.Fatalf("Login(%s, wrong) = %v, want ErrBadLogin", c[0], err)
+			}
+		}
+		// Disabled: the right password says so; a wrong one does not.
+		if err := s.Disable(ctx, co, "venue", true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Login(ctx, "venue", staffPW); !errors.Is(err, ErrDisabled) {
+			t.Fatalf("disabled account: %v, want ErrDisabled", err)
+		}
+		if _, err := s.Login(ctx, "venue", "Wrong-password1"); !errors.Is(err, ErrBadLogin) {
+			t.Fatalf("disabled account, wrong password: %v, want ErrBadLogin", err)
+		}
+		if err := s.Disable(ctx, co, "venue", false); err != nil {
+			t.Fatal(err)
+		}
+		mustLogin(t, s, "venue", staffPW)
+
+		if got := actions(t, db, audit.Login); !slices.Contains(got, "coord coord") || !slices.Contains(got, "venue venue") || !slices.Contains(got, "ana ana") {
+			t.Fatalf("login entries = %v", got)
+		}
+		failed, err := audit.List(ctx, db, audit.Filter{Action: audit.LoginFailed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var subjects []string
+		for _, e := range failed {
+			subjects = append(subjects, e.Subject)
+		}
+		want := []string{"coord", unknownSubject, "coord", "coord", "venue", "venue"}
+		if !slices.Equal(subjects, want) {
+			t.Fatalf("login.failed subjects = %v, want %v", subjects, want)
+		}
+		verifyAudit(t, db)
+	})
+}
+
+// Three failures are free; then each attempt waits 2^(n-3) s after the last
+// failure, checked against a fake clock; a success starts over.
+func TestLoginThrottle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, clk, _ := setup(t, db)
+		bad := func(login string) {
+			t.Helper()
+			if _, err := s.Login(ctx, login, "Wrong-password1"); !errors.Is(err, ErrBadLogin) {
+				t.Fatalf("wrong password for %s: %v, want ErrBadLogin", login, err)
+			}
+		}
+		throttled := func(login, pw string, want time.Duration) {
+			t.Helper()
+			_, err := s.Login(ctx, login, pw)
+			var te *ThrottledError
+			if !errors.As(err, &te) || te.Wait != want {
+				t.Fatalf("Login(%s) = %v, want throttled for %v", login, err, want)
+			}
+		}
+		for _, login := range []string{"venue", "no-such-user"} {
+			bad(login)
+			bad(login)
+			bad(login)
+			// The fourth attempt is refused even with the right password.
+			throttled(login, staffPW, time.Second)
+			clk.Add(999 * time.Millisecond)
+			throttled(login, staffPW, time.Millisecond)
+			clk.Add(time.Millisecond)
+			bad(login) // 4 failures: 2 s
+			throttled(login, staffPW, 2*time.Second)
+			clk.Add(2 * time.Second)
+			bad(login) // 5: 4 s
+			throttled(login, staffPW, 4*time.Second)
+			clk.Add(4 * time.Second)
+		}
+		// Other logins are not affected.
+		mustLogin(t, s, "ana", anaPW)
+		// A success resets the count: three failures are free again.
+		mustLogin(t, s, "venue", staffPW)
+		bad("venue")
+		bad("venue")
+		bad("venue")
+		throttled("venue", staffPW, time.Second)
+		// Case does not dodge the throttle.
+		throttled("VENUE", staffPW, time.Second)
+
+		refused := 0
+		es, _ := audit.List(ctx, db, audit.Filter{Action: audit.LoginFailed})
+		for _, e := range es {
+			if e.Detail == "refused: throttled" {
+				refused++
+			}
+		}
+		if refused != 10 {
+			t.Fatalf("%d refused attempts audited, want 10", refused)
+		}
+		verifyAudit(t, db)
+	})
+}
+
+func TestBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{0: 0, 2: 0, 3: time.Second, 4: 2 * time.Second, 5: 4 * time.Second,
+		12: 512 * time.Second, 13: 15 * time.Minute, 40: 15 * time.Minute, 1 << 30: 15 * time.Minute} {
+		if got := Backoff(n); got != want {
+			t.Errorf("Backoff(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+// Login's own state (throttle rows) stays bounded: a day-old failure is
+// forgotten the next time anything fails.
+func TestThrottleForgetsOldFailures(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	s, clk, _ := setup(t, db)
+	for i := 0; i < 5; i++ {
+		if _, err := s.Login(ctx, "intruder", "Wrong-password1"); !errors.Is(err, ErrBadLogin) {
+			t.Fatal(err)
+		}
+		clk.Add(time.Hour)
+	}
+	clk.Add(25 * time.Hour)
+	if _, err := s.Login(ctx, "other", "Wrong-password1"); !errors.Is(err, ErrBadLogin) {
+		t.Fatal(err)
+	}
+	var keys []string
+	if err := db.SelectContext(ctx, &keys, "SELECT key FROM staff_throttle"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keys, []string{"login:other"}) {
+		t.Fatalf("throttle keys = %v", keys)
+	}
+}
