@@ -34,3 +34,20 @@ var Translations embed.FS
 // TranslationsDir is the directory of Translations to hand to
 // lang.AddTranslationsFS.
 const TranslationsDir = "translations"
+
+// Readers holds the pictures of where to hold a card: readers/pad.svg
+// (a contactless pad: the card laid flat on top), readers/slot.svg (a
+// contact slot: the card inserted chip first), readers/phone.svg (a
+// phone's back on a pad) and readers/generic.svg. Drawn for jpkipilot.
+//
+//go:embed readers/*.svg
+var Readers embed.FS
+
+// ReaderPicture is the SVG readers/<name>.svg, or nil when there is none.
+func ReaderPicture(name string) []byte {
+	b, err := Readers.ReadFile("readers/" + name + ".svg")
+	if err != nil {
+		return nil
+	}
+	return b
+}

@@ -43,6 +43,7 @@ type bankScreen struct {
 	trials    []trial.Trial
 	monSel    *widget.Select
 	readerSel *widget.Select
+	picture   *holdPicture // where to hold the card on the chosen reader
 	register  *widget.Button
 	login     *widget.Button
 	enrol     *widget.Button
@@ -76,7 +77,8 @@ func newBankScreen(w fyne.Window, deps BankDeps) *bankScreen {
 	s := &bankScreen{w: w, deps: deps}
 	s.monSel = widget.NewSelect(nil, func(string) { s.clearResult() })
 	s.monSel.PlaceHolder = lang.L("bank.pick_monitor")
-	s.readerSel = widget.NewSelect(nil, nil)
+	s.picture = newHoldPicture(true)
+	s.readerSel = widget.NewSelect(nil, func(r string) { s.picture.showFor(r) })
 	s.readerSel.PlaceHolder = lang.L("bank.pick_reader")
 	s.register = widget.NewButtonWithIcon(lang.L("bank.register"), theme.ContentAddIcon(), func() { s.runCard(true) })
 	s.login = widget.NewButtonWithIcon(lang.L("bank.login_card"), theme.LoginIcon(), func() { s.runCard(false) })
@@ -104,6 +106,7 @@ func newBankScreen(w fyne.Window, deps BankDeps) *bankScreen {
 		widget.NewForm(
 			widget.NewFormItem(lang.L("bank.monitor"), s.monSel),
 			widget.NewFormItem(lang.L("bank.reader"), s.readerSel)),
+		s.picture.content,
 		container.NewHBox(s.register, s.login),
 		widget.NewSeparator(),
 		boldLabel(lang.L("bank.totp_title")),

@@ -54,6 +54,8 @@ type GateKiosk struct {
 	reason   *widget.Label
 	explain  *widget.Label
 	guide    *widget.Label
+	picture  *holdPicture // where to hold the card on this reader
+	pictures *fyne.Container
 	progress *widget.ProgressBarInfinite
 	crl      *widget.Label
 
@@ -79,13 +81,15 @@ func NewGateKiosk(w fyne.Window, deps GateDeps) *GateKiosk {
 	g.guide.Wrapping = fyne.TextWrapWord
 	g.guide.Alignment = fyne.TextAlignCenter
 	g.guide.SizeName = theme.SizeNameSubHeadingText
+	g.picture = newHoldPicture(true)
+	g.pictures = container.NewCenter(g.picture.content)
 	g.progress = widget.NewProgressBarInfinite()
 	g.crl = widget.NewLabel("")
 	title := widget.NewLabel(lang.L("gate.title", map[string]any{"Event": deps.Event.Name, "Venue": deps.Event.Venue}))
 	title.TextStyle.Bold = true
 	title.SizeName = theme.SizeNameHeadingText
 	exit := widget.NewButton(lang.L("kiosk.exit"), g.RequestExit)
-	g.body = container.NewVBox(layout.NewSpacer(), g.guide, g.progress, g.verdict, g.reason, g.feedback.content, g.explain, layout.NewSpacer())
+	g.body = container.NewVBox(layout.NewSpacer(), g.guide, g.pictures, g.progress, g.verdict, g.reason, g.feedback.content, g.explain, layout.NewSpacer())
 	g.root = container.NewBorder(
 		container.NewBorder(nil, nil, nil, exit, title),
 		container.NewBorder(nil, nil, nil, nil, g.crl),
@@ -137,6 +141,7 @@ func roundAge(d time.Duration) string {
 func (g *GateKiosk) showIdle() {
 	g.guide.SetText(lang.L("gate.where_to_hold"))
 	g.guide.Show()
+	g.pictures.Show()
 	g.progress.Hide()
 	g.progress.Stop()
 	g.verdict.Text = ""
@@ -152,6 +157,7 @@ func (g *GateKiosk) showIdle() {
 func (g *GateKiosk) showReading() {
 	g.guide.SetText(lang.L("gate.keep_holding"))
 	g.guide.Show()
+	g.pictures.Show()
 	g.progress.Show()
 	g.progress.Start()
 	g.verdict.Hide()
@@ -168,6 +174,7 @@ func (g *GateKiosk) showDecision(d ticket.Decision, signal func(context.Context)
 	g.progress.Stop()
 	g.progress.Hide()
 	g.guide.Hide()
+	g.pictures.Hide()
 	g.feedback.content.Show()
 	g.feedback.finish(true, signal)
 	g.verdict.Show()
@@ -204,6 +211,7 @@ func (g *GateKiosk) showError(err error, signal func(context.Context) error) {
 	g.explain.Hide()
 	g.guide.SetText(lang.L("gate.where_to_hold"))
 	g.guide.Show()
+	g.pictures.Show()
 	g.body.Refresh()
 }
 
@@ -230,6 +238,7 @@ func (g *GateKiosk) readersChanged() {
 	Run(context.Background(), func(ctx context.Context) ([]ReaderInfo, error) {
 		return g.deps.Readers.Readers(ctx)
 	}, func(rs []ReaderInfo, _ error) {
+		g.picture.showFor(pictureReader(rs))
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		for _, r := range rs {
@@ -278,4 +287,18 @@ func (g *GateKiosk) check(reader string, detected time.Time) {
 		}
 		g.showDecision(d, signal(d.Admit))
 	})
+}
+
+// pictureReader names the reader whose picture the gate shows: the first
+// hardware reader (people hold cards to that one), else the first.
+func pictureReader(rs []ReaderInfo) string {
+	for _, r := range rs {
+		if !r.Virtual {
+			return r.Name
+		}
+	}
+	if len(rs) > 0 {
+		return rs[0].Name
+	}
+	return ""
 }

@@ -82,6 +82,7 @@ func newSettingsScreen(w fyne.Window, deps SettingsDeps) *settingsScreen {
 		widget.NewFormItem(lang.L("settings.store"), container.NewBorder(nil, nil, nil, s.testBtn, s.dsn)),
 		widget.NewFormItem("", s.result),
 		widget.NewFormItem(lang.L("settings.reader"), s.reader),
+		widget.NewFormItem(lang.L("settings.reader_model"), newReaderModelSetting(deps.Prefs, func() string { return s.reader.Text })),
 	)
 	form.SubmitText = lang.L("settings.save")
 	form.OnSubmit = s.save

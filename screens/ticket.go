@@ -43,6 +43,7 @@ type ticketsScreen struct {
 	events   []ticket.Event
 	event    *widget.Select
 	reader   *widget.Select
+	picture  *holdPicture // where to hold the card on the chosen reader
 	result   *widget.Label
 	feedback *readFeedback
 	number   *widget.Entry
@@ -64,7 +65,8 @@ func newTicketsScreen(w fyne.Window, deps TicketsDeps) *ticketsScreen {
 	}
 	s := &ticketsScreen{w: w, deps: deps, feedback: newReadFeedback()}
 	s.event = widget.NewSelect(nil, nil)
-	s.reader = widget.NewSelect(nil, nil)
+	s.picture = newHoldPicture(true)
+	s.reader = widget.NewSelect(nil, func(r string) { s.picture.showFor(r) })
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
 	s.number = widget.NewEntry()
@@ -88,7 +90,9 @@ func newTicketsScreen(w fyne.Window, deps TicketsDeps) *ticketsScreen {
 		container.NewTabItem(lang.L("tickets.transfer"), container.NewVBox(wrapped(lang.L("tickets.transfer_help")),
 			readOwner, s.owned, give)),
 	)
-	head := widget.NewForm(widget.NewFormItem(lang.L("tickets.event"), s.event), widget.NewFormItem(lang.L("tickets.reader"), s.reader))
+	head := container.NewVBox(
+		widget.NewForm(widget.NewFormItem(lang.L("tickets.event"), s.event), widget.NewFormItem(lang.L("tickets.reader"), s.reader)),
+		s.picture.content)
 	s.content = container.NewBorder(head, container.NewVBox(s.feedback.content, s.result), nil, nil, tabs)
 	s.feedback.content.Hide()
 	s.load()
