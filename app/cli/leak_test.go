@@ -6,9 +6,10 @@ package cli
 // standard logger and slog, the APDU trace of card flows that carry a name
 // on the card, the audit trail (table and export), the pseudonymised survey
 // export (every part of the workbook, and the CSV), and the gate, bank,
-// ticket, loan and other tables. `monitors list` as a coordinator is the one
-// command meant to show names; it is used here to learn the demo monitors'
-// personal values so they are searched for too. (That the database file
+// ticket, loan and other tables. The commands meant to show names are left
+// out: `monitors list` (used here to learn the demo monitors' personal
+// values, so they are searched for too), `loans list --csv` (the reminder
+// list), identified exports, and `verify` of a signature certificate. (That the database file
 // itself holds no name once sealed is trial/pii's and trial's test.)
 
 import (
@@ -41,10 +42,12 @@ import (
 // a marker that appears nowhere else.
 const leakMonitors = "name,kana,age_band,contact,session\n" +
 	"鵺野 漏洩丸,ヌエノ ロウエイマル,40s,leak-7c1e@example.invalid,VENUE-1\n" +
-	"Zyxlo Quimbly,ジクスロ クインブリ,30s,080-7310-5529,VENUE-2\n"
+	"Zyxlo Quimbly,ジクスロ クインブリ,30s,080-7310-5529,LOAN-1\n" +
+	"Wexford Ptarmigan,ウェクスフォード プタ,50s,ptarm-55e0@example.invalid,VENUE-2\n"
 
 var leakMarkers = []string{"鵺野 漏洩丸", "漏洩丸", "ヌエノ ロウエイマル", "ロウエイマル", "leak-7c1e@example.invalid", "leak-7c1e",
-	"Zyxlo Quimbly", "Quimbly", "ジクスロ クインブリ", "クインブリ", "080-7310-5529", "7310-5529"}
+	"Zyxlo Quimbly", "Quimbly", "ジクスロ クインブリ", "クインブリ", "080-7310-5529", "7310-5529",
+	"Wexford Ptarmigan", "Ptarmigan", "ウェクスフォード", "ptarm-55e0"}
 
 // leakHaystack collects everything a test searched, labelled by source.
 type leakHaystack struct {
@@ -87,6 +90,9 @@ func captureLogs(t *testing.T, buf *bytes.Buffer) {
 }
 
 func TestPersonalDataNeverLeaks(t *testing.T) {
+	old := pki.DefaultKDF
+	pki.DefaultKDF = pki.KDFParams{Time: 1, Memory: 1024, Threads: 1} // the sealed key records it
+	t.Cleanup(func() { pki.DefaultKDF = old })
 	eachTrialDB(t, func(t *testing.T, dsn string) {
 		var logs bytes.Buffer
 		captureLogs(t, &logs)
@@ -141,11 +147,23 @@ func TestPersonalDataNeverLeaks(t *testing.T) {
 		if !strings.Contains(out, "鵺野 漏洩丸") || len(ids) < 100 {
 			t.Fatalf("the markers were not imported: %d monitors", len(ids))
 		}
-		leaker := ids[len(ids)-2] // 鵺野 漏洩丸
-		other := ids[len(ids)-1]
+		leaker, borrower, leaving := ids[len(ids)-3], ids[len(ids)-2], ids[len(ids)-1]
 
 		run("trials", "list")
-		run("monitors", "withdraw", other)
+		run("trials", "dashboard", "1")
+		run("trials", "dashboard", "2")
+		run("devices", "import", "../../trial/testdata/devices_utf8.csv")
+		run("devices", "list")
+		out = run("loans", "checkout", "--monitor", borrower, "--phone", "352099001761481", "--sim", "8981101000000000019", "--staff", "Aoki")
+		loan := strings.Fields(out)[0]
+		loan = strings.TrimSuffix(loan, ":")
+		run("loans", "list")
+		// (`loans list --csv` is the coordinator's reminder list: names and
+		// contacts by design, an identified export like `monitors list`.)
+		run("loans", "list", "--monitor", borrower)
+		run("loans", "history", loan)
+		run("loans", "checkin", loan, "--staff", "Aoki")
+		run("monitors", "withdraw", leaving)
 		run("export", "survey", "--out", filepath.Join(dir, "survey.xlsx"))
 		run("export", "survey", "--out", filepath.Join(dir, "survey.csv"))
 		hay.addXLSX(t, filepath.Join(dir, "survey.xlsx"))
@@ -159,7 +177,20 @@ func TestPersonalDataNeverLeaks(t *testing.T) {
 			t.Fatal("the search finds no name even in an identified export: it cannot see a leak")
 		}
 
-		cardFlows(t, dsn, leaker, &hay)
+		pass := file("pass", "leak-test CA passphrase\n")
+		run("ca", "init", "--passphrase-file", pass)
+		out = run("ca", "issue", "--kind", "sign", "--holder", leaker, "--name", "鵺野 漏洩丸", "--new-key", filepath.Join(dir, "sign.key"),
+			"--out", filepath.Join(dir, "sign.pem"), "--passphrase-file", pass)
+		serial := strings.Fields(out)[4]
+		run("ca", "issue", "--kind", "auth", "--holder", leaker, "--new-key", filepath.Join(dir, "auth.key"),
+			"--out", filepath.Join(dir, "auth.pem"), "--passphrase-file", pass)
+		run("ca", "revoke", serial, "--reason", "superseded", "--passphrase-file", pass)
+		run("ca", "crl", "--ca", "sign", "--out", filepath.Join(dir, "sign.crl"), "--passphrase-file", pass)
+		run("ca", "crl", "--ca", "auth", "--out", filepath.Join(dir, "auth.crl"), "--passphrase-file", pass)
+		run("verify", filepath.Join(dir, "auth.pem"))
+		// (`verify sign.pem` prints the certificate's subject: the holder's
+		// name, as on the card itself; like `monitors list` it is meant to.)
+		cardFlows(t, dsn, "leak-test CA passphrase", leaker, &hay)
 
 		run("ca", "list")
 		run("audit", "verify")
@@ -179,7 +210,7 @@ func TestPersonalDataNeverLeaks(t *testing.T) {
 // Number card's signature certificate): reading it with the PIN, the bank's
 // registration and login, a ticket application and the entry gate. Their
 // APDU traces go into hay.
-func cardFlows(t *testing.T, dsn, holder string, hay *leakHaystack) {
+func cardFlows(t *testing.T, dsn, passphrase, holder string, hay *leakHaystack) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -187,12 +218,11 @@ func cardFlows(t *testing.T, dsn, holder string, hay *leakHaystack) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	pass := []byte("leak-test CA passphrase")
-	ca, err := pki.Init(ctx, db, pass, pki.InitOptions{KDF: pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}})
+	ca, err := pki.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ca.Unlock(ctx, pass); err != nil {
+	if err := ca.Unlock(ctx, []byte(passphrase)); err != nil {
 		t.Fatal(err)
 	}
 	auth, authKey, err := ca.IssueWithNewKey(ctx, pki.IssueRequest{Kind: pki.RoleAuth, Holder: holder})
