@@ -247,9 +247,9 @@ func noFormula(s string) string {
 }
 
 var actionLabels = map[string][2]string{
-	Login:             {"ログイン", "login"},
+	Login:             {"ログイン", "logged in"},
 	LoginFailed:       {"ログイン失敗", "failed login"},
-	Logout:            {"ログアウト", "logout"},
+	Logout:            {"ログアウト", "logged out"},
 	SessionLocked:     {"セッションロック", "session locked"},
 	StaffCreate:       {"スタッフ登録", "staff account created"},
 	StaffUpdate:       {"スタッフ変更", "staff account changed"},
@@ -265,7 +265,7 @@ var actionLabels = map[string][2]string{
 	MonitorDelete:     {"モニター削除", "monitor deleted"},
 	MonitorImport:     {"モニター取込", "monitors imported"},
 	RetentionPurge:    {"保存期限による消去", "retention purge"},
-	Export:            {"エクスポート", "export"},
+	Export:            {"エクスポート", "exported"},
 	CAInit:            {"CA初期化", "CA initialised"},
 	CAKeyUse:          {"CA秘密鍵の使用", "CA private key used"},
 	CertIssue:         {"証明書発行", "certificate issued"},

@@ -161,7 +161,7 @@ func TestExportXLSX(t *testing.T) {
 				}
 			}
 		}
-		if rows[1][4] != "ログイン" || rows[1][5] != "login" {
+		if rows[1][4] != "ログイン" || rows[1][5] != "logged in" {
 			t.Errorf("labels of login: %q %q", rows[1][4], rows[1][5])
 		}
 		// A subject made of digits stays text (a serial "1f2e3d", a "-1").
@@ -292,7 +292,7 @@ func TestActionLabelsCoverEveryAction(t *testing.T) {
 				}
 				action, _ := strconv.Unquote(lit.Value)
 				n++
-				if audit.ActionLabel(action, "ja") == action { // a missing label returns the action itself
+				if audit.ActionLabel(action, "ja") == action || audit.ActionLabel(action, "en") == action { // a missing label returns the action itself
 					t.Errorf("action %s (%q) has no label", name.Name, action)
 				}
 			}
