@@ -121,7 +121,7 @@ func (s *Service) List(ctx context.Context, by *Session) ([]Account, error) {
 // The account's command-line tokens end.
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword, newPassword string) error {
 	if sess == nil {
-		return &DeniedError{Login: audit.Anonymous, Action: "staff.password"}
+		return ErrNotLoggedIn
 	}
 	ctx = sess.Context(ctx)
 	if err := ValidatePasswordFor(sess.Account.Login, newPassword); err != nil {

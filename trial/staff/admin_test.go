@@ -97,7 +97,7 @@ func TestChangePassword(t *testing.T) {
 		if got := actions(t, db, audit.StaffPassword); !slices.Equal(got, []string{"venue venue"}) {
 			t.Fatalf("staff.password entries = %v", got)
 		}
-		if err := s.ChangePassword(ctx, nil, staffPW, newPW); !isDenied(err) {
+		if err := s.ChangePassword(ctx, nil, staffPW, newPW); !errors.Is(err, ErrNotLoggedIn) {
 			t.Fatalf("nil session: %v", err)
 		}
 		verifyAudit(t, db)

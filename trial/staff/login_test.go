@@ -47,7 +47,16 @@ func TestLogin(t *testing.T) {
 		if err := s.Disable(ctx, co, "venue", false); err != nil {
 			t.Fatal(err)
 		}
-		mustLogin(t, s, "venue", staffPW)
+		v := mustLogin(t, s, "venue", staffPW)
+		if err := s.Logout(ctx, v); err != nil || v.Key != nil {
+			t.Fatalf("Logout: %v, key kept: %v", err, v.Key != nil)
+		}
+		if got := actions(t, db, audit.Logout); !slices.Equal(got, []string{"venue venue"}) {
+			t.Fatalf("logout entries = %v", got)
+		}
+		if got := actions(t, db, audit.StaffDisable); !slices.Equal(got, []string{"coord venue", "coord venue"}) {
+			t.Fatalf("staff.disable entries = %v", got)
+		}
 
 		if got := actions(t, db, audit.Login); !slices.Contains(got, "coord coord") || !slices.Contains(got, "venue venue") || !slices.Contains(got, "ana ana") {
 			t.Fatalf("login entries = %v", got)

@@ -55,6 +55,9 @@ func (s *Session) Require(a Action) error {
 
 // Context returns ctx naming the session's account as the audit actor.
 func (s *Session) Context(ctx context.Context) context.Context {
+	if s == nil {
+		return ctx
+	}
 	return audit.WithActor(ctx, s.Account.Login)
 }
 
@@ -75,6 +78,8 @@ var (
 	// ErrLastCoordinator protects the last enabled coordinator from being
 	// demoted or disabled: nobody could manage accounts or the data key.
 	ErrLastCoordinator = errors.New("this is the last enabled coordinator: make another coordinator first")
+	// ErrNotLoggedIn is returned for a call that needs a session given none.
+	ErrNotLoggedIn = errors.New("not logged in")
 	// ErrBadPIN is a staff PIN that matches no enabled account.
 	ErrBadPIN = errors.New("wrong staff PIN")
 	// ErrBadToken is an unknown, expired or revoked command-line token.

@@ -49,7 +49,7 @@ func deleteExpired(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 // token, so the token file alone unlocks personal data: keep it private.
 func (s *Service) IssueToken(ctx context.Context, sess *Session, ttl time.Duration) (string, error) {
 	if sess == nil {
-		return "", ErrBadLogin
+		return "", ErrNotLoggedIn
 	}
 	if ttl <= 0 {
 		ttl = DefaultTokenTTL
@@ -161,4 +161,18 @@ func (s *Service) RevokeToken(ctx context.Context, token string) error {
 		}
 		return audit.Record(audit.Default(ctx, login[0]), tx, AuditTokenRevoke, login[0], "")
 	})
+}
+
+// Logout records the end of a session (audit.Logout) and forgets its data
+// key. The GUI calls it on logout; the command line revokes its token with
+// RevokeToken instead.
+func (s *Service) Logout(ctx context.Context, sess *Session) error {
+	if sess == nil {
+		return nil
+	}
+	if err := audit.RecordNow(sess.Context(ctx), s.DB, audit.Logout, sess.Account.Login, ""); err != nil {
+		return err
+	}
+	sess.Key = nil
+	return nil
 }
