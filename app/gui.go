@@ -14,11 +14,12 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"jpkipilot/app/cli"
 	"jpkipilot/screens"
+	"jpkipilot/survey"
 	"jpkipilot/trial"
 	"jpkipilot/trial/bank"
 	"jpkipilot/trial/provision"
+	"jpkipilot/trial/staff"
 	"jpkipilot/trial/store"
 	"jpkipilot/trial/ticket"
 )
@@ -66,7 +67,7 @@ func runGUI(ctx context.Context, opts Options) error {
 	virt.SetIssuer(screens.TrialCardIssuer(db, screens.AskCAPassphrase(w))) // the trial CA's, so gate and bank accept them
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	g := &gui{app: a, w: w, svc: svc, db: db, virt: virt, loans: trial.NewLoans(db),
+	g := &gui{app: a, w: w, svc: svc, db: db, virt: virt, staff: staff.New(db),
 		readers: screens.JoinReaders(newPCSCReaders(watchCtx), virt),
 		probe:   os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1"}
 	g.kiosk, g.lang, g.event = opts.Kiosk, language, opts.Event
@@ -76,7 +77,7 @@ func runGUI(ctx context.Context, opts Options) error {
 		return err
 	}
 	if len(pending) == 0 {
-		g.showMain()
+		g.showLogin()
 	} else {
 		g.setContent(container.NewCenter(widget.NewLabel(lang.L("app.migrating"))))
 		a.Lifecycle().SetOnStarted(g.migrate)
@@ -90,15 +91,22 @@ func runGUI(ctx context.Context, opts Options) error {
 type gui struct {
 	app     fyne.App
 	w       fyne.Window
-	svc     *trial.Service
 	db      *store.DB
 	readers screens.ReaderSource
 	virt    *screens.VirtualReaders
-	loans   *trial.Loans
+	staff   *staff.Service
 	probe   bool   // JPKIPILOT_EXIT_AFTER_FIRST_FRAME=1: exit after the first frame
 	kiosk   string // --kiosk mode, "" for the main window
 	lang    string // UI language, "ja" or "en"
 	event   string // --event for the gate kiosk
+
+	// The session's: replaced at each login and logout (UI goroutine), so
+	// a worker still running for the previous session keeps the services
+	// it started with and nothing is written under a running worker.
+	sess  *staff.Session
+	svc   *trial.Service // with the session's data key and actor
+	loans *trial.Loans
+	lock  *screens.SessionLock
 }
 
 // setContent shows o in the window (behind the first-frame probe if asked).
@@ -118,7 +126,7 @@ func (g *gui) migrate() {
 	}, func(err error) {
 		switch {
 		case err == nil:
-			g.showMain()
+			g.showLogin()
 		case errors.Is(err, context.Canceled):
 			g.setContent(container.NewCenter(widget.NewLabel(lang.L("app.migration_cancelled"))))
 		default:
@@ -129,8 +137,47 @@ func (g *gui) migrate() {
 	})
 }
 
-// showMain puts the navigation and the pages into the window.
-func (g *gui) showMain() {
+// showLogin shows the login form (or, on a store without accounts, the
+// form that creates the first coordinator). No session: the services hold
+// no data key.
+func (g *gui) showLogin() {
+	g.setSession(nil)
+	g.w.SetCloseIntercept(nil)
+	l := screens.NewLogin(g.w, screens.LoginDeps{Staff: g.staff, OnLogin: g.startSession})
+	g.setContent(l.Object())
+}
+
+// setSession gives the services the session's data key and actor (nil:
+// logged out, no key).
+func (g *gui) setSession(sess *staff.Session) {
+	if g.lock != nil {
+		g.lock.Stop()
+		g.lock = nil
+	}
+	g.sess = sess
+	g.svc, g.loans = trial.New(g.db), trial.NewLoans(g.db)
+	if sess != nil {
+		g.svc.PII, g.svc.Actor = sess.Key, sess.Account.Login
+		g.loans.PII, g.loans.Actor = sess.Key, sess.Account.Login
+	}
+}
+
+// startSession runs after a login: the kiosk of --kiosk (for an account
+// that may start one), else the main window.
+func (g *gui) startSession(sess *staff.Session, first bool) {
+	if g.kiosk != "" && !screens.MayDo(sess, screens.ActKiosk) {
+		msg := widget.NewLabel(lang.L("login.kiosk_denied", map[string]any{"Role": screens.RoleLabel(sess.Account.Role)}))
+		msg.Wrapping = fyne.TextWrapWord
+		back := widget.NewButtonWithIcon(lang.L("login.logout"), theme.LogoutIcon(), g.showLogin)
+		g.setContent(container.NewPadded(container.NewVBox(msg, back)))
+		return
+	}
+	g.setSession(sess)
+	g.showMain(first)
+}
+
+// showMain puts the session's pages into the window (or the kiosk).
+func (g *gui) showMain(first bool) {
 	if g.kiosk == "survey" {
 		g.showKiosk()
 		return
@@ -139,45 +186,87 @@ func (g *gui) showMain() {
 		g.showGate()
 		return
 	}
-	w, svc := g.w, g.svc
-	shell := screens.NewShell([]screens.Page{
-		{Title: lang.L("nav.dashboard"), Icon: theme.HomeIcon(), Make: func() fyne.CanvasObject { return screens.NewDashboard(w, svc) }},
-		{Title: lang.L("nav.trials"), Icon: theme.CalendarIcon(), Make: func() fyne.CanvasObject { return screens.NewTrials(w, svc) }},
-		{Title: lang.L("nav.monitors"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject { return screens.NewMonitors(w, svc) }},
-		{Title: lang.L("nav.import"), Icon: theme.UploadIcon(), Make: func() fyne.CanvasObject { return screens.NewImport(w, svc) }},
-		{Title: lang.L("nav.readers"), Icon: theme.ComputerIcon(), Make: func() fyne.CanvasObject {
+	sess := g.sess
+	shell := screens.NewShell(screens.ForSession(sess, g.pages()))
+	bar := screens.SessionBar(sess, g.showLogin)
+	g.lock = screens.NewSessionLock(g.w, screens.LockDeps{
+		Staff: g.staff, Account: sess.Account,
+		OnUnlock:     func(s *staff.Session) { g.sess = s },
+		OnSwitchUser: g.showLogin,
+	})
+	g.setContent(g.lock.Watch(container.NewBorder(bar, nil, nil, nil, shell.Object())))
+	g.startLockTimer(g.lock)
+	if !g.probe && screens.MayDo(sess, screens.ActDemoOffer) {
+		screens.OfferDemo(g.w, demoSeeder{g.svc, g.db}, shell.Reload)
+	}
+	_ = first // the demo offer follows the first coordinator's creation: the store has no trial yet
+}
+
+// startLockTimer reads the inactivity timeout from the settings (off the
+// UI goroutine) and starts the lock's clock.
+func (g *gui) startLockTimer(l *screens.SessionLock) {
+	svc := g.svc
+	screens.Run(context.Background(), func(ctx context.Context) (time.Duration, error) {
+		v, err := svc.GetSetting(ctx, screens.SettingLockMinutes)
+		return screens.LockTimeout(v), err
+	}, func(d time.Duration, err error) {
+		if g.lock != l {
+			return // logged out meanwhile
+		}
+		if err != nil {
+			d = screens.LockTimeout("") // the default: a settings error must not leave it unlocked
+		}
+		l.SetTimeout(d)
+		l.Start()
+	})
+}
+
+// pages is every page of the main window; screens.ForSession keeps the
+// ones the session may see (the access table in screens/access.go).
+func (g *gui) pages() []screens.Page {
+	w, svc, sess := g.w, g.svc, g.sess
+	who := sess.Account.Login
+	trials := screens.TrialService(svc)
+	if !sess.May(staff.ManageTrials) {
+		trials = screens.ReadOnlyTrials{TrialService: svc, Session: sess}
+	}
+	return []screens.Page{
+		{ID: screens.PageDashboard, Title: lang.L("nav.dashboard"), Icon: theme.HomeIcon(), Make: func() fyne.CanvasObject { return screens.NewDashboard(w, svc) }},
+		{ID: screens.PageTrials, Title: lang.L("nav.trials"), Icon: theme.CalendarIcon(), Make: func() fyne.CanvasObject { return screens.NewTrials(w, trials) }},
+		{ID: screens.PageMonitors, Title: lang.L("nav.monitors"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject { return screens.NewMonitors(w, svc) }},
+		{ID: screens.PageImport, Title: lang.L("nav.import"), Icon: theme.UploadIcon(), Make: func() fyne.CanvasObject { return screens.NewImport(w, svc) }},
+		{ID: screens.PageReaders, Title: lang.L("nav.readers"), Icon: theme.ComputerIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewReaders(w, screens.ReadersDeps{Source: g.readers, Virtual: g.virt, Monitors: svc})
 		}},
-		{Title: lang.L("nav.tickets"), Icon: theme.ConfirmIcon(), Make: func() fyne.CanvasObject {
+		{ID: screens.PageTickets, Title: lang.L("nav.tickets"), Icon: theme.ConfirmIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewTickets(w, screens.TicketsDeps{Desk: ticket.NewService(g.db, nil), Readers: g.readers})
 		}},
-		{Title: lang.L("nav.devices"), Icon: theme.StorageIcon(), Make: func() fyne.CanvasObject { return screens.NewDevices(w, g.loans) }},
-		{Title: lang.L("nav.loans"), Icon: theme.MailSendIcon(), Make: func() fyne.CanvasObject {
+		{ID: screens.PageDevices, Title: lang.L("nav.devices"), Icon: theme.StorageIcon(), Make: func() fyne.CanvasObject { return screens.NewDevices(w, g.loans) }},
+		{ID: screens.PageLoans, Title: lang.L("nav.loans"), Icon: theme.MailSendIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewLoans(w, screens.LoansDeps{Loans: g.loans, Monitors: svc, Trials: svc})
 		}},
-		{Title: lang.L("nav.provision"), Icon: theme.LoginIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewProvision(w, screens.ProvisionDeps{Desk: provision.NewDesk(g.db), Readers: g.readers, Staff: osUser()})
+		{ID: screens.PageProvision, Title: lang.L("nav.provision"), Icon: theme.LoginIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewProvision(w, screens.ProvisionDeps{Desk: provision.NewDesk(g.db), Readers: g.readers, Staff: who})
 		}},
-		{Title: lang.L("nav.bank"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewBank(w, screens.BankDeps{Bank: bank.New(g.db), Monitors: svc, Trials: svc, Readers: g.readers, Staff: osUser()})
+		{ID: screens.PageBank, Title: lang.L("nav.bank"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewBank(w, screens.BankDeps{Bank: bank.New(g.db), Monitors: svc, Trials: svc, Readers: g.readers, Staff: who})
 		}},
-		{Title: lang.L("nav.results"), Icon: theme.DocumentIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewResults(w, screens.ResultsDeps{Trials: svc, Survey: g.survey(), Lang: g.lang, ExportedBy: osUser()})
+		{ID: screens.PageResults, Title: lang.L("nav.results"), Icon: theme.DocumentIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewResults(w, screens.ResultsDeps{Trials: svc, Survey: g.survey(), Lang: g.lang, ExportedBy: who})
 		}},
-		{Title: lang.L("nav.transcribe"), Icon: theme.DocumentCreateIcon(), Make: func() fyne.CanvasObject {
+		{ID: screens.PageTranscribe, Title: lang.L("nav.transcribe"), Icon: theme.DocumentCreateIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewTranscribe(w, screens.TranscribeDeps{Trials: svc, Survey: g.survey(), Lang: g.lang})
 		}},
-		{Title: lang.L("nav.forms"), Icon: theme.ListIcon(), Make: func() fyne.CanvasObject { return screens.NewForms(w, g.survey()) }},
-		{Title: lang.L("nav.settings"), Icon: theme.SettingsIcon(), Make: func() fyne.CanvasObject {
+		{ID: screens.PageForms, Title: lang.L("nav.forms"), Icon: theme.ListIcon(), Make: func() fyne.CanvasObject { return screens.NewForms(w, g.survey()) }},
+		{ID: screens.PageStaff, Title: lang.L("nav.staff"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewStaff(w, screens.StaffDeps{Service: g.staff, Session: sess})
+		}},
+		{ID: screens.PageSettings, Title: lang.L("nav.settings"), Icon: theme.SettingsIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewSettings(w, screens.SettingsDeps{
 				Service: svc, Prefs: g.app.Preferences(), Test: store.Test, Readers: g.readers,
 				CurrentStore: string(g.db.Dialect) + " " + g.db.Where,
 			})
 		}},
-	})
-	g.setContent(shell.Object())
-	if !g.probe {
-		screens.OfferDemo(w, demoSeeder{svc, g.db}, shell.Reload)
 	}
 }
 
@@ -198,7 +287,8 @@ func showStoreProblem(a fyne.App, opts Options, dsn string, openErr error) error
 // processStart is as close to the process start as Go code gets.
 var processStart = time.Now()
 
-// demoSeeder is the first-run demo offer's service: the trial service, with
+// demoSeeder is the first-run demo offer's service: the session's trial
+// service (which seals the demo monitors' names with the data key), with
 // seeding that also fills the demo monitors' questionnaire answers, as
 // `jpkipilot demo seed` does.
 type demoSeeder struct {
@@ -207,6 +297,12 @@ type demoSeeder struct {
 }
 
 func (d demoSeeder) SeedDemo(ctx context.Context) (trial.DemoSummary, error) {
-	sum, _, err := cli.SeedDemo(ctx, d.db)
-	return sum, err
+	sum, err := d.Service.SeedDemo(ctx)
+	if err != nil {
+		return sum, err
+	}
+	if _, err := survey.SeedDemo(ctx, d.db); err != nil {
+		return sum, fmt.Errorf("demo monitors were added but their questionnaire answers were not: %w", err)
+	}
+	return sum, nil
 }

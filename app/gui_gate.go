@@ -23,7 +23,7 @@ type gateSetup struct {
 }
 
 // showGate fills the screen with the entry gate for --event. Closing the
-// window asks for the kiosk PIN first.
+// window asks for a staff PIN first.
 func (g *gui) showGate() {
 	screens.Run(context.Background(), func(ctx context.Context) (gateSetup, error) {
 		svc := ticket.NewService(g.db, nil)
@@ -61,7 +61,7 @@ func (g *gui) showGate() {
 			Readers:   g.readers,
 			CRLAge:    func() time.Duration { return s.trust.CRLAge(time.Now()) },
 			MaxCRLAge: ticket.DefaultMaxCRLAge,
-			Trials:    g.svc,
+			Staff:     g.staff,
 			OnExit:    g.app.Quit,
 			PIN:       screens.NewPINPad(g.w),
 		})

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"os/user"
-
 	"jpkipilot/screens"
 	"jpkipilot/survey"
 )
@@ -11,13 +9,15 @@ import (
 var kioskModes = map[string]bool{"survey": true, "gate": true}
 
 // showKiosk fills the screen with the questionnaire kiosk. Closing the
-// window (or the exit button) asks for the kiosk PIN first.
+// window (or the exit button) asks for a staff PIN first.
 func (g *gui) showKiosk() {
 	k := screens.NewKiosk(g.w, screens.KioskDeps{
-		Trials: g.svc,
-		Survey: survey.New(g.db),
-		Lang:   g.lang,
-		OnExit: g.app.Quit,
+		Trials:  g.svc,
+		Survey:  survey.New(g.db),
+		Lang:    g.lang,
+		Staff:   g.staff,
+		Session: g.sess,
+		OnExit:  g.app.Quit,
 	})
 	g.w.SetFullScreen(!g.probe)
 	g.w.SetCloseIntercept(k.RequestExit)
@@ -26,12 +26,3 @@ func (g *gui) showKiosk() {
 
 // survey is the questionnaire service on the store in use.
 func (g *gui) survey() *survey.Service { return survey.New(g.db) }
-
-// osUser names who exports, for the README sheet, until staff accounts
-// exist.
-func osUser() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
-}

@@ -33,8 +33,8 @@ type GateDeps struct {
 	// CRLAge is the age of the CRL the gate holds, shown to staff.
 	CRLAge    func() time.Duration
 	MaxCRLAge time.Duration
-	// Trials holds the kiosk PIN setting (the survey kiosk's), to leave.
-	Trials KioskTrials
+	// Staff checks the staff PIN that leaves the gate.
+	Staff  KioskStaff
 	OnExit func()
 	// PIN asks the phone holder for the auth PIN (NewPINPad).
 	PIN jpki.PINFunc
@@ -105,10 +105,9 @@ func NewGateKiosk(w fyne.Window, deps GateDeps) *GateKiosk {
 // Object is the kiosk's canvas object.
 func (g *GateKiosk) Object() fyne.CanvasObject { return g.root }
 
-// RequestExit asks for the kiosk PIN, then leaves.
+// RequestExit asks for a staff PIN, then leaves.
 func (g *GateKiosk) RequestExit() {
-	k := &Kiosk{w: g.w, deps: KioskDeps{Trials: g.deps.Trials}}
-	k.askPIN(lang.L("kiosk.exit_title"), func() {
+	askStaffPIN(g.w, g.deps.Staff, lang.L("kiosk.exit_title"), func() {
 		if g.deps.OnExit != nil {
 			g.deps.OnExit()
 		}

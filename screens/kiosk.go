@@ -10,24 +10,30 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"jpkipilot/survey"
 	"jpkipilot/trial"
+	"jpkipilot/trial/staff"
 	"jpkipilot/trial/store"
 )
 
 // KioskTrials is what the kiosk needs from the trial service: who answers,
-// in which trial, session and step, and the kiosk PIN setting.
+// in which trial, session and step.
 type KioskTrials interface {
 	ListTrials(ctx context.Context) ([]trial.Trial, error)
 	AllSessions(ctx context.Context) ([]trial.Session, error)
 	ListMonitors(ctx context.Context, f trial.Filter) ([]trial.Monitor, error)
-	GetSetting(ctx context.Context, key string) (string, error)
-	SetSetting(ctx context.Context, key, value string) error
+}
+
+// KioskStaff checks and sets the staff PINs that leave a kiosk
+// (staff.Service): any enabled coordinator's or venue staff account's PIN,
+// throttled and audited by the service.
+type KioskStaff interface {
+	CheckPIN(ctx context.Context, pin string) (staff.Account, error)
+	SetPIN(ctx context.Context, by *staff.Session, login, pin string) error
 }
 
 // KioskSurvey is what the kiosk needs from the survey service.
@@ -47,14 +53,18 @@ type KioskDeps struct {
 	Survey KioskSurvey
 	// Lang picks the form's label column: "ja" (default) or "en".
 	Lang string
-	// OnExit is called once staff have entered the PIN to leave the kiosk.
+	// Staff checks the staff PIN that leaves or resets the kiosk.
+	Staff KioskStaff
+	// Session is the account that started the kiosk (its PIN status).
+	Session *staff.Session
+	// OnExit is called once staff have entered a staff PIN to leave.
 	OnExit func()
 }
 
 // Kiosk is the questionnaire kiosk: staff choose the monitor, trial,
 // session, step and form, then hand the laptop over; the monitor answers
 // alone, one question (or group) per page, each answer saved the moment it
-// is given. Leaving and resetting need the kiosk PIN.
+// is given. Leaving and resetting need a staff PIN.
 type Kiosk struct {
 	w    fyne.Window
 	deps KioskDeps
@@ -293,7 +303,7 @@ func (k *Kiosk) exitButton() *widget.Button {
 	return b
 }
 
-// RequestExit asks for the kiosk PIN and leaves the kiosk when it matches
+// RequestExit asks for a staff PIN and leaves the kiosk when it is one
 // (the window's close button calls it).
 func (k *Kiosk) RequestExit() { k.askPIN(lang.L("kiosk.exit_title"), k.exit) }
 
@@ -647,47 +657,6 @@ func (k *Kiosk) showEnd() {
 	page := container.NewBorder(container.NewBorder(nil, nil, nil, k.exitButton()), container.NewCenter(reset), nil, nil,
 		container.NewCenter(container.NewVBox(thanks, sub)))
 	k.setContent(container.NewThemeOverride(container.NewPadded(page), newKioskTheme()))
-}
-
-// askPIN asks for the kiosk PIN and calls ok when it matches. The check
-// (argon2id) runs off the UI goroutine. With no PIN set yet, staff are
-// let through: the setup page refuses to start without one.
-func (k *Kiosk) askPIN(title string, ok func()) {
-	pin := widget.NewPasswordEntry()
-	pin.SetPlaceHolder(lang.L("kiosk.pin_placeholder"))
-	result := widget.NewLabel("")
-	result.Importance = widget.DangerImportance
-	var d dialog.Dialog
-	submit := func() {
-		entered := pin.Text
-		pin.SetText("")
-		Run(context.Background(), func(ctx context.Context) (struct{}, error) {
-			hash, err := k.deps.Trials.GetSetting(ctx, SettingKioskPIN)
-			if err != nil || hash == "" {
-				return struct{}{}, err
-			}
-			return struct{}{}, CheckKioskPIN(hash, entered)
-		}, func(_ struct{}, err error) {
-			switch {
-			case errors.Is(err, ErrWrongPIN):
-				result.SetText(lang.L("kiosk.pin_wrong"))
-			case err != nil:
-				result.SetText(err.Error())
-			default:
-				d.Hide()
-				ok()
-			}
-		})
-	}
-	pin.OnSubmitted = func(string) { submit() }
-	okBtn := widget.NewButton(lang.L("OK"), submit)
-	okBtn.Importance = widget.HighImportance
-	cancel := widget.NewButton(lang.L("Cancel"), func() { d.Hide() })
-	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(
-		widget.NewLabel(lang.L("kiosk.pin_prompt")), pin, result, container.NewGridWithColumns(2, cancel, okBtn)), k.w)
-	d.Resize(fyne.NewSize(420, d.MinSize().Height))
-	d.Show()
-	k.w.Canvas().Focus(pin)
 }
 
 // kioskSaver runs saves one after another, in the order given, off the UI

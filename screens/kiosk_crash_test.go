@@ -21,7 +21,7 @@ import (
 // store holds every answer, and a new kiosk resumes at the next question.
 func TestKioskAnswersSurviveKilledProcess(t *testing.T) {
 	s := newSurveyStore(t)
-	s.setPIN(t, "2468")
+	s.setPIN(t, "246802")
 	monitor := s.attendedMonitor(t).ID
 	path := s.path
 	s.db.Close()
@@ -71,6 +71,7 @@ func TestKioskAnswersSurviveKilledProcess(t *testing.T) {
 		}
 	}
 	w := newWindow(t)
+	s2.login(t)
 	k := startKiosk(t, w, s2, monitor, "ticket_entry")
 	if k.resp.ID != r.ID {
 		t.Fatalf("the reopened kiosk started response %d, want to resume %d", k.resp.ID, r.ID)
@@ -88,6 +89,7 @@ func TestKioskChildProcess(t *testing.T) {
 		return // a helper process, not a test of its own (the TestHelperProcess idiom)
 	}
 	s := openSurveyStore(t, filepath.Clean(path))
+	s.login(t)
 	w := newWindow(t)
 	k := startKiosk(t, w, s, os.Getenv("KIOSK_CHILD_MONITOR"), "ticket_entry")
 	tapButton(t, w, lang.L("kiosk.next"))

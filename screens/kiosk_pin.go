@@ -1,89 +1,74 @@
 package screens
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
+	"context"
 	"errors"
-	"fmt"
-	"strings"
 
-	"golang.org/x/crypto/argon2"
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"jpkipilot/trial/staff"
 )
 
-// SettingKioskPIN is the settings key of the kiosk PIN's argon2id hash.
-//
-// The kiosk PIN stands in for staff accounts, which arrive in a later
-// issue: until then one PIN per store lets staff leave the kiosk and reset
-// it for the next monitor. The PIN itself is never stored or logged.
-const SettingKioskPIN = "kiosk_pin_hash"
-
-// argon2id parameters (RFC 9106's second recommendation, lighter memory
-// so a laptop checks a PIN in well under a second).
-const (
-	pinTime    = 3
-	pinMemory  = 64 * 1024 // KiB
-	pinThreads = 2
-	pinKeyLen  = 32
-)
-
-// ErrWrongPIN is a PIN that does not match the stored hash.
-var ErrWrongPIN = errors.New("wrong kiosk PIN")
-
-// validKioskPIN reports a PIN of 4 to 12 ASCII digits.
-func validKioskPIN(pin string) bool {
-	if len(pin) < 4 || len(pin) > 12 {
-		return false
-	}
-	for _, c := range pin {
-		if c < '0' || c > '9' {
-			return false
+// askStaffPIN asks for a staff PIN and calls ok (UI goroutine) once
+// checker accepts it: any enabled coordinator's or venue staff account's
+// PIN. The check (argon2id, throttled and audited by the staff service)
+// runs off the UI goroutine; a wrong PIN keeps the dialog open. Without a
+// checker nobody gets through: a kiosk is never left without a PIN.
+func askStaffPIN(w fyne.Window, checker KioskStaff, title string, ok func()) {
+	pin := widget.NewPasswordEntry()
+	pin.SetPlaceHolder(lang.L("kiosk.pin_placeholder"))
+	result := widget.NewLabel("")
+	result.Importance = widget.DangerImportance
+	result.Wrapping = fyne.TextWrapWord
+	var d dialog.Dialog
+	var okBtn *widget.Button
+	submit := func() {
+		entered := pin.Text
+		pin.SetText("")
+		if entered == "" || okBtn.Disabled() {
+			return
 		}
+		okBtn.Disable()
+		Run(context.Background(), func(ctx context.Context) (staff.Account, error) {
+			if checker == nil {
+				return staff.Account{}, errNoStaffPIN
+			}
+			return checker.CheckPIN(ctx, entered)
+		}, func(_ staff.Account, err error) {
+			okBtn.Enable()
+			if err != nil {
+				result.SetText(pinError(err))
+				w.Canvas().Focus(pin)
+				return
+			}
+			d.Hide()
+			ok()
+		})
 	}
-	return true
+	pin.OnSubmitted = func(string) { submit() }
+	okBtn = widget.NewButton(lang.L("OK"), submit)
+	okBtn.Importance = widget.HighImportance
+	cancel := widget.NewButton(lang.L("Cancel"), func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(
+		widget.NewLabel(lang.L("kiosk.pin_prompt")), pin, result, container.NewGridWithColumns(2, cancel, okBtn)), w)
+	d.Resize(fyne.NewSize(420, d.MinSize().Height))
+	d.Show()
+	w.Canvas().Focus(pin)
 }
 
-// HashKioskPIN returns pin's argon2id hash in the PHC string format
-// ($argon2id$v=19$m=…,t=…,p=…$salt$hash) with a fresh random salt.
-func HashKioskPIN(pin string) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
+var errNoStaffPIN = errors.New("no staff accounts to check the PIN against")
+
+// pinError says why a staff PIN was refused, with the wait when throttled.
+func pinError(err error) string {
+	if errors.Is(err, staff.ErrBadLogin) || errors.Is(err, staff.ErrBadPIN) {
+		return lang.L("kiosk.pin_wrong")
 	}
-	key := argon2.IDKey([]byte(pin), salt, pinTime, pinMemory, pinThreads, pinKeyLen)
-	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, pinMemory, pinTime, pinThreads,
-		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+	return LoginError(err)
 }
 
-// CheckKioskPIN compares pin with a hash made by HashKioskPIN, in constant
-// time. It returns ErrWrongPIN on a mismatch and another error when the
-// stored hash is damaged.
-func CheckKioskPIN(hash, pin string) error {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return errors.New("the stored kiosk PIN hash is not an argon2id hash")
-	}
-	var version int
-	var memory, time uint32
-	var threads uint8
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return fmt.Errorf("the stored kiosk PIN hash has an unknown version %q", parts[2])
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil || time == 0 || time > 10 || threads == 0 || memory < 8 || memory > 256<<10 {
-		// Bounded, so a tampered setting cannot make a PIN check take
-		// minutes or gigabytes.
-		return fmt.Errorf("the stored kiosk PIN hash has bad parameters %q", parts[3])
-	}
-	enc := base64.RawStdEncoding
-	salt, err1 := enc.DecodeString(parts[4])
-	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 64 {
-		return errors.New("the stored kiosk PIN hash is damaged")
-	}
-	got := argon2.IDKey([]byte(pin), salt, time, memory, threads, uint32(len(want)))
-	if subtle.ConstantTimeCompare(got, want) != 1 {
-		return ErrWrongPIN
-	}
-	return nil
-}
+// askPIN asks for a staff PIN to leave or reset the kiosk.
+func (k *Kiosk) askPIN(title string, ok func()) { askStaffPIN(k.w, k.deps.Staff, title, ok) }

@@ -12,10 +12,11 @@ import (
 
 	"jpkipilot/survey"
 	"jpkipilot/trial"
+	"jpkipilot/trial/staff"
 )
 
 // kioskSetup is the staff page before the hand-over: who answers, in which
-// trial, session and step, which form; and the kiosk PIN.
+// trial, session and step, which form; and the staff PIN that leaves it.
 type kioskSetup struct {
 	k        *Kiosk
 	trials   []trial.Trial
@@ -43,7 +44,6 @@ type kioskSetupData struct {
 	sessions []trial.Session
 	forms    []survey.FormInfo
 	monitors []trial.Monitor
-	pinSet   bool
 	open     []survey.Response
 }
 
@@ -59,7 +59,10 @@ func newKioskSetup(k *Kiosk) *kioskSetup {
 	s.openSel = newSelect(nil, func(string) { s.openChosen() })
 	s.openSel.PlaceHolder = lang.L("kiosk.unfinished_none")
 	s.pinStatus = widget.NewLabel("")
-	pinBtn := widget.NewButtonWithIcon(lang.L("kiosk.set_pin"), theme.AccountIcon(), s.setPIN)
+	pinBtn := widget.NewButtonWithIcon(lang.L("kiosk.set_my_pin"), theme.AccountIcon(), s.setPIN)
+	if !k.deps.Session.May(staff.ManageStaff) {
+		pinBtn.Hide() // a coordinator sets venue staff's PINs
+	}
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
 	s.result.Importance = widget.DangerImportance
@@ -72,7 +75,7 @@ func newKioskSetup(k *Kiosk) *kioskSetup {
 		widget.NewFormItem(lang.L("kiosk.step"), s.stepSel),
 		widget.NewFormItem(lang.L("kiosk.monitor"), s.monitorSel),
 		widget.NewFormItem(lang.L("kiosk.form"), s.formSel),
-		widget.NewFormItem(lang.L("kiosk.pin"), container.NewHBox(s.pinStatus, pinBtn)),
+		widget.NewFormItem(lang.L("kiosk.my_pin"), container.NewHBox(s.pinStatus, pinBtn)),
 	)
 	help := widget.NewLabel(lang.L("kiosk.setup_help"))
 	help.Wrapping = fyne.TextWrapWord
@@ -104,18 +107,15 @@ func (s *kioskSetup) load() {
 			return d, err
 		}
 		d.forms = formChoices(infos)
-		if d.open, err = s.k.deps.Survey.Unfinished(ctx); err != nil {
-			return d, err
-		}
-		hash, err := s.k.deps.Trials.GetSetting(ctx, SettingKioskPIN)
-		d.pinSet = hash != ""
+		d.open, err = s.k.deps.Survey.Unfinished(ctx)
 		return d, err
 	}, func(d kioskSetupData, err error) {
 		if err != nil {
 			s.fail(err)
 			return
 		}
-		s.trials, s.sessions, s.forms, s.monitors, s.pinSet, s.open = d.trials, d.sessions, d.forms, d.monitors, d.pinSet, d.open
+		s.trials, s.sessions, s.forms, s.monitors, s.open = d.trials, d.sessions, d.forms, d.monitors, d.open
+		s.pinSet = s.k.deps.Session != nil && s.k.deps.Session.Account.HasPIN
 		var open []string
 		for _, r := range d.open {
 			open = append(open, lang.L("kiosk.unfinished_item", map[string]any{"Monitor": r.MonitorID, "Form": r.FormID,
@@ -270,55 +270,39 @@ func (s *kioskSetup) begin() {
 	s.k.begin(s.forms[fi], subj)
 }
 
-// setPIN sets or changes the kiosk PIN; changing needs the current one.
+// setPIN sets the logged-in account's staff PIN (staff.Service.SetPIN
+// checks its format and who may set it).
 func (s *kioskSetup) setPIN() {
-	current, pin, again := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	sess := s.k.deps.Session
+	if sess == nil || s.k.deps.Staff == nil {
+		s.result.SetText(lang.L("kiosk.need_login"))
+		return
+	}
+	pin, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
 	items := []*widget.FormItem{
 		widget.NewFormItem(lang.L("kiosk.pin_new"), pin),
 		widget.NewFormItem(lang.L("kiosk.pin_again"), again),
 	}
-	if s.pinSet {
-		items = append([]*widget.FormItem{widget.NewFormItem(lang.L("kiosk.pin_current"), current)}, items...)
-	}
-	d := dialog.NewForm(lang.L("kiosk.set_pin"), lang.L("OK"), lang.L("Cancel"), items, func(ok bool) {
+	d := dialog.NewForm(lang.L("kiosk.set_my_pin"), lang.L("OK"), lang.L("Cancel"), items, func(ok bool) {
 		if !ok {
-			return
-		}
-		if !validKioskPIN(pin.Text) {
-			s.result.SetText(lang.L("kiosk.pin_format"))
 			return
 		}
 		if pin.Text != again.Text {
 			s.result.SetText(lang.L("kiosk.pin_mismatch"))
 			return
 		}
-		old, neu, had := current.Text, pin.Text, s.pinSet
+		neu := pin.Text
 		Run(context.Background(), func(ctx context.Context) (struct{}, error) {
-			if had {
-				hash, err := s.k.deps.Trials.GetSetting(ctx, SettingKioskPIN)
-				if err != nil {
-					return struct{}{}, err
-				}
-				if err := CheckKioskPIN(hash, old); err != nil {
-					return struct{}{}, err
-				}
-			}
-			hash, err := HashKioskPIN(neu)
-			if err != nil {
-				return struct{}{}, err
-			}
-			return struct{}{}, s.k.deps.Trials.SetSetting(ctx, SettingKioskPIN, hash)
+			return struct{}{}, s.k.deps.Staff.SetPIN(ctx, sess, sess.Account.Login, neu)
 		}, func(_ struct{}, err error) {
-			switch {
-			case err == ErrWrongPIN:
-				s.result.SetText(lang.L("kiosk.pin_wrong"))
-			case err != nil:
+			if err != nil {
 				s.result.SetText(err.Error())
-			default:
-				s.pinSet = true
-				s.result.SetText("")
-				s.showPIN()
+				return
 			}
+			s.pinSet = true
+			sess.Account.HasPIN = true
+			s.result.SetText("")
+			s.showPIN()
 		})
 	}, s.k.w)
 	d.Resize(fyne.NewSize(480, d.MinSize().Height))

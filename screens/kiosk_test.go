@@ -13,6 +13,7 @@ import (
 
 	"jpkipilot/survey"
 	"jpkipilot/trial"
+	"jpkipilot/trial/staff"
 	"jpkipilot/trial/store"
 )
 
@@ -23,6 +24,8 @@ type surveyStore struct {
 	db     *store.DB
 	trials *trial.Service
 	survey *survey.Service
+	staff  *staff.Service
+	sess   *staff.Session // the logged-in coordinator, after setPIN
 }
 
 func openSurveyStore(t *testing.T, path string) *surveyStore {
@@ -32,7 +35,8 @@ func openSurveyStore(t *testing.T, path string) *surveyStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s := &surveyStore{path: path, db: db, trials: trial.New(db), survey: survey.New(db)}
+	s := &surveyStore{path: path, db: db, trials: trial.New(db), survey: survey.New(db), staff: staff.New(db)}
+	s.staff.KDF = staff.TestKDF
 	s.trials.Now = func() time.Time { return testClock }
 	s.survey.Now = func() time.Time { return testClock }
 	return s
@@ -61,22 +65,41 @@ func (s *surveyStore) attendedMonitor(t *testing.T) trial.Monitor {
 	return ms[0]
 }
 
+// testPassword is the staff accounts' password in screen tests.
+const testPassword = "Kiosk-test-2017"
+
+// setPIN makes the store's first coordinator ("coord", the kiosk's staff)
+// with the staff PIN pin and logs it in: the trial service gets its data
+// key, the kiosk its session.
 func (s *surveyStore) setPIN(t *testing.T, pin string) {
 	t.Helper()
-	h, err := HashKioskPIN(pin)
+	ctx := context.Background()
+	sess, err := s.staff.CreateFirst(ctx, "coord", "Coordinator", testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.trials.SetSetting(context.Background(), SettingKioskPIN, h); err != nil {
+	if err := s.staff.SetPIN(ctx, sess, "coord", pin); err != nil {
 		t.Fatal(err)
 	}
+	s.login(t)
+}
+
+// login logs the coordinator in again (a reopened store).
+func (s *surveyStore) login(t *testing.T) {
+	t.Helper()
+	sess, err := s.staff.Login(context.Background(), "coord", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sess = sess
+	s.trials.PII = sess.Key
 }
 
 // startKiosk builds a kiosk on s, fills the staff page for monitor and
 // formID, and starts; it returns once the first page is shown.
 func startKiosk(t *testing.T, w fyne.Window, s *surveyStore, monitor, formID string) *Kiosk {
 	t.Helper()
-	k := NewKiosk(w, KioskDeps{Trials: s.trials, Survey: s.survey, Lang: "ja"})
+	k := NewKiosk(w, KioskDeps{Trials: s.trials, Survey: s.survey, Lang: "ja", Staff: s.staff, Session: s.sess})
 	show(w, k.Object())
 	k.setup.monitorSel.SetText(monitor)
 	for i, f := range k.setup.forms {
@@ -149,7 +172,8 @@ func storedAnswers(t *testing.T, s *surveyStore, id int64) map[string]string {
 func TestKioskRefusesToStartWithoutPIN(t *testing.T) {
 	s := newSurveyStore(t)
 	w := newWindow(t)
-	k := NewKiosk(w, KioskDeps{Trials: s.trials, Survey: s.survey})
+	s.setPIN(t, "") // a coordinator without a staff PIN
+	k := NewKiosk(w, KioskDeps{Trials: s.trials, Survey: s.survey, Staff: s.staff, Session: s.sess})
 	show(w, k.Object())
 	k.setup.monitorSel.SetText(s.attendedMonitor(t).ID)
 	k.setup.formSel.SetSelectedIndex(0)
@@ -165,7 +189,7 @@ func TestKioskRefusesToStartWithoutPIN(t *testing.T) {
 
 func TestKioskEntryQuestionnaire(t *testing.T) {
 	s := newSurveyStore(t)
-	s.setPIN(t, "2468")
+	s.setPIN(t, "246802")
 	m := s.attendedMonitor(t)
 	w := newWindow(t)
 	k := startKiosk(t, w, s, m.ID, "ticket_entry")
@@ -230,11 +254,11 @@ func TestKioskEntryQuestionnaire(t *testing.T) {
 
 	// Reset needs the PIN: a wrong one keeps the thank-you page.
 	tapButton(t, w, lang.L("kiosk.reset"))
-	typePIN(t, w, "1111")
+	typePIN(t, w, "111111")
 	if k.form == nil {
 		t.Fatal("a wrong PIN reset the kiosk")
 	}
-	typePIN(t, w, "2468")
+	typePIN(t, w, "246802")
 	if k.form != nil || k.setup == nil {
 		t.Fatal("the right PIN did not bring back the staff page")
 	}
@@ -260,7 +284,7 @@ func typePIN(t *testing.T, w fyne.Window, pin string) {
 
 func TestKioskConstraintAndGroupSkipLogic(t *testing.T) {
 	s := newSurveyStore(t)
-	s.setPIN(t, "2468")
+	s.setPIN(t, "246802")
 	m := s.attendedMonitor(t)
 	w := newWindow(t)
 	k := startKiosk(t, w, s, m.ID, "lent_phone")
@@ -307,7 +331,7 @@ func TestKioskConstraintAndGroupSkipLogic(t *testing.T) {
 // kiosk on the reopened file continues at the first unanswered page.
 func TestKioskResumesAfterReopening(t *testing.T) {
 	s := newSurveyStore(t)
-	s.setPIN(t, "2468")
+	s.setPIN(t, "246802")
 	m := s.attendedMonitor(t)
 	w := newWindow(t)
 	k := startKiosk(t, w, s, m.ID, "ticket_entry")
@@ -323,7 +347,8 @@ func TestKioskResumesAfterReopening(t *testing.T) {
 	w2 := newWindow(t)
 	// The staff page offers the unfinished questionnaire; picking it fills
 	// in the monitor and the form.
-	k2 := NewKiosk(w2, KioskDeps{Trials: s2.trials, Survey: s2.survey})
+	s2.login(t)
+	k2 := NewKiosk(w2, KioskDeps{Trials: s2.trials, Survey: s2.survey, Staff: s2.staff, Session: s2.sess})
 	show(w2, k2.Object())
 	if len(k2.setup.open) != 1 || len(k2.setup.openSel.Options) != 1 {
 		t.Fatalf("unfinished offered: %v", k2.setup.openSel.Options)
@@ -345,33 +370,6 @@ func TestKioskResumesAfterReopening(t *testing.T) {
 	}
 }
 
-func TestKioskPINHash(t *testing.T) {
-	h, err := HashKioskPIN("2468")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h2, _ := HashKioskPIN("2468")
-	if h == h2 {
-		t.Error("two hashes of one PIN are equal: the salt is not random")
-	}
-	if err := CheckKioskPIN(h, "2468"); err != nil {
-		t.Errorf("right PIN: %v", err)
-	}
-	if err := CheckKioskPIN(h, "2469"); err != ErrWrongPIN {
-		t.Errorf("wrong PIN: %v, want ErrWrongPIN", err)
-	}
-	for _, bad := range []string{"", "2468", "$argon2id$v=19$m=1,t=0,p=1$AA$AA", "$bcrypt$x$y$z$w"} {
-		if err := CheckKioskPIN(bad, "2468"); err == nil || err == ErrWrongPIN {
-			t.Errorf("damaged hash %q: %v, want a damage error", bad, err)
-		}
-	}
-	for pin, ok := range map[string]bool{"1234": true, "123": false, "12a4": false, "1234567890123": false, "００００": false} {
-		if validKioskPIN(pin) != ok {
-			t.Errorf("validKioskPIN(%q) = %v", pin, !ok)
-		}
-	}
-}
-
 // allButtons lists the visible buttons labelled text, in page order.
 func allButtons(c fyne.Canvas, text string) []*widget.Button {
 	var out []*widget.Button
@@ -381,25 +379,4 @@ func allButtons(c fyne.Canvas, text string) []*widget.Button {
 		}
 	})
 	return out
-}
-
-// FuzzCheckKioskPIN: a stored hash of any shape is refused with an error
-// or checked; never a panic, and never a match for a PIN it was not made
-// from.
-func FuzzCheckKioskPIN(f *testing.F) {
-	good, err := HashKioskPIN("2468")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(good, "2468")
-	f.Add(good, "")
-	f.Add("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$AAAA", "0000")
-	f.Add("$argon2id$v=19$m=99999999,t=1,p=1$AA$AA", "0000")
-	f.Add("$$$$$", "1")
-	f.Fuzz(func(t *testing.T, hash, pin string) {
-		err := CheckKioskPIN(hash, pin)
-		if err == nil && hash == good && pin != "2468" {
-			t.Errorf("PIN %q matches the hash of 2468", pin)
-		}
-	})
 }

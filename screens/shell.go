@@ -9,6 +9,7 @@ import (
 // Page is one entry of the main window's navigation. Make builds the page
 // afresh each time it is shown, so it always shows the store's current state.
 type Page struct {
+	ID    PageID // its line in the access table (Access)
 	Title string
 	Icon  fyne.Resource
 	Make  func() fyne.CanvasObject

@@ -1,0 +1,312 @@
+package screens
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"jpkipilot/trial/staff"
+)
+
+// SettingLockMinutes is the settings key of the inactivity lock: minutes
+// without input after which the main window locks ("0" turns it off).
+const SettingLockMinutes = "session.lock_minutes"
+
+// DefaultLockMinutes is the inactivity lock's timeout when the setting is
+// not there.
+const DefaultLockMinutes = 10
+
+// Unlocker checks the locked account's password (staff.Service.Login:
+// audited and throttled like any login).
+type Unlocker interface {
+	Login(ctx context.Context, login, password string) (*staff.Session, error)
+}
+
+// LockDeps is what the session lock needs besides the window.
+type LockDeps struct {
+	Staff   Unlocker
+	Account staff.Account // whose password unlocks
+	Timeout time.Duration // no input for this long locks; <= 0: never
+	// Now is the clock; tests replace it. Nil means the wall clock.
+	Now func() time.Time
+	// OnUnlock gets the session of the unlocking login (UI goroutine).
+	OnUnlock func(*staff.Session)
+	// OnSwitchUser leaves the locked session for the login form.
+	OnSwitchUser func()
+}
+
+// SessionLock covers the main window with a lock screen after a time
+// without input; the same account's password opens it again, or "switch
+// user" goes back to the login form.
+//
+// What counts as input (Fyne gives the application no global input hook):
+//   - the pointer moving anywhere over the window's content: the content is
+//     wrapped in a widget whose desktop.Cursorable.Cursor the driver asks on
+//     every pointer move, for every object under the pointer (a Hoverable or
+//     Tappable wrapper would not do: Fyne delivers those events only to the
+//     top-most matching object, a button inside, never to its parents);
+//   - key presses while no widget has the focus (desktop.Canvas.SetOnKeyDown:
+//     the driver sends key events to the focused widget instead of the
+//     canvas);
+//   - typing into the focused entry: every Check compares the focused
+//     widget and its text length and cursor with the previous Check.
+//
+// Not seen: pointer moves over a dialog (overlays are walked instead of the
+// content), scrolling and clicks without a pointer move, key presses in a
+// focused widget that change neither its text nor its cursor. Each of these
+// makes the lock come at most one timeout early, never late.
+type SessionLock struct {
+	w    fyne.Window
+	deps LockDeps
+
+	mu   sync.Mutex
+	last time.Time // last input seen
+
+	// UI goroutine only.
+	mark     string // focus fingerprint at the last Check
+	locked   bool
+	pop      *widget.PopUp
+	password *widget.Entry
+	result   *widget.Label
+	unlock   *widget.Button
+	busy     *widget.ProgressBarInfinite
+	stop     chan struct{}
+}
+
+// NewSessionLock starts counting inactivity from now.
+func NewSessionLock(w fyne.Window, deps LockDeps) *SessionLock {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	return &SessionLock{w: w, deps: deps, last: deps.Now()}
+}
+
+// Watch wraps the window's content so pointer moves over it count as
+// input, and hooks the canvas's key presses. Put the result into the
+// window.
+func (l *SessionLock) Watch(content fyne.CanvasObject) fyne.CanvasObject {
+	if dc, ok := l.w.Canvas().(desktop.Canvas); ok {
+		dc.SetOnKeyDown(func(*fyne.KeyEvent) { l.Touch() })
+	}
+	a := &activityWatch{content: content, touch: l.Touch}
+	a.ExtendBaseWidget(a)
+	return a
+}
+
+// LockTimeout is the inactivity timeout a SettingLockMinutes value asks
+// for: "" or a bad value is the default, "0" turns the lock off.
+func LockTimeout(setting string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(setting))
+	if err != nil || n < 0 || n > 24*60 {
+		n = DefaultLockMinutes
+	}
+	return time.Duration(n) * time.Minute
+}
+
+// SetTimeout changes the inactivity timeout (UI goroutine, before Start).
+func (l *SessionLock) SetTimeout(d time.Duration) { l.deps.Timeout = d }
+
+// Touch records input now. Safe from any goroutine.
+func (l *SessionLock) Touch() {
+	now := l.deps.Now()
+	l.mu.Lock()
+	if now.After(l.last) {
+		l.last = now
+	}
+	l.mu.Unlock()
+}
+
+// Locked reports whether the lock screen is up.
+func (l *SessionLock) Locked() bool { return l.locked }
+
+// Check locks the window when the time since the last input reached the
+// timeout. Call it on the UI goroutine (Start calls it periodically).
+func (l *SessionLock) Check() {
+	if l.locked {
+		if l.pop != nil && l.pop.Size() != l.w.Canvas().Size() {
+			l.pop.Resize(l.w.Canvas().Size()) // the window was resized
+		}
+		return
+	}
+	if m := focusMark(l.w.Canvas()); m != l.mark {
+		l.mark = m
+		l.Touch()
+	}
+	if l.deps.Timeout <= 0 {
+		return
+	}
+	l.mu.Lock()
+	idle := l.deps.Now().Sub(l.last)
+	l.mu.Unlock()
+	if idle >= l.deps.Timeout {
+		l.Lock()
+	}
+}
+
+// focusMark fingerprints the focused widget and, for an entry, how much
+// text it holds and where its cursor is: typing changes it.
+func focusMark(c fyne.Canvas) string {
+	switch f := c.Focused().(type) {
+	case nil:
+		return ""
+	case *widget.Entry:
+		return fmt.Sprintf("%p %d %d %d", f, len(f.Text), f.CursorRow, f.CursorColumn)
+	default:
+		return fmt.Sprintf("%p", f)
+	}
+}
+
+// Start calls Check on the UI goroutine every few seconds until Stop.
+func (l *SessionLock) Start() {
+	if l.stop != nil || l.deps.Timeout <= 0 {
+		return
+	}
+	period := min(max(l.deps.Timeout/10, time.Second), 15*time.Second)
+	stop := make(chan struct{})
+	l.stop = stop
+	go func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				fyne.Do(func() {
+					select {
+					case <-stop: // stopped while this call was queued
+					default:
+						l.Check()
+					}
+				})
+			}
+		}
+	}()
+}
+
+// Stop ends the periodic checks and takes the lock screen down.
+func (l *SessionLock) Stop() {
+	if l.stop != nil {
+		close(l.stop)
+		l.stop = nil
+	}
+	if l.pop != nil {
+		l.pop.Hide()
+		l.pop = nil
+	}
+	l.locked = false
+}
+
+// Lock covers the window with the lock screen now.
+func (l *SessionLock) Lock() {
+	if l.locked {
+		return
+	}
+	l.locked = true
+	l.password = widget.NewPasswordEntry()
+	l.password.OnSubmitted = func(string) { l.tryUnlock() }
+	l.result = widget.NewLabel("")
+	l.result.Importance = widget.DangerImportance
+	l.result.Wrapping = fyne.TextWrapWord
+	l.busy = widget.NewProgressBarInfinite()
+	l.busy.Stop()
+	l.busy.Hide()
+	l.unlock = widget.NewButtonWithIcon(lang.L("lock.unlock"), theme.LoginIcon(), l.tryUnlock)
+	l.unlock.Importance = widget.HighImportance
+	switchUser := widget.NewButtonWithIcon(lang.L("lock.switch_user"), theme.AccountIcon(), func() {
+		l.Stop()
+		if l.deps.OnSwitchUser != nil {
+			l.deps.OnSwitchUser()
+		}
+	})
+	title := widget.NewLabelWithStyle(lang.L("lock.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameHeadingText
+	who := widget.NewLabel(lang.L("lock.prompt", map[string]any{"Name": l.deps.Account.DisplayName, "Login": l.deps.Account.Login}))
+	who.Wrapping = fyne.TextWrapWord
+	box := container.NewVBox(container.NewCenter(widget.NewIcon(theme.VisibilityOffIcon())), title, who,
+		l.password, l.result, l.busy, container.NewGridWithColumns(2, switchUser, l.unlock))
+	// Opaque over the whole window: what was on screen (names) stays hidden.
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+	bg.FillColor = opaque(bg.FillColor)
+	content := container.NewStack(bg, container.NewCenter(container.NewGridWrap(fyne.NewSize(460, box.MinSize().Height), box)))
+	l.pop = widget.NewModalPopUp(content, l.w.Canvas())
+	l.pop.Resize(l.w.Canvas().Size())
+	l.pop.Show()
+	l.w.Canvas().Focus(l.password)
+}
+
+func opaque(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0xff}
+}
+
+// tryUnlock checks the password on a worker; the staff service throttles
+// repeated failures like any login.
+func (l *SessionLock) tryUnlock() {
+	if l.unlock.Disabled() {
+		return
+	}
+	password := l.password.Text
+	l.password.SetText("")
+	if password == "" {
+		return
+	}
+	l.result.SetText("")
+	l.unlock.Disable()
+	l.busy.Show()
+	l.busy.Start()
+	login := l.deps.Account.Login
+	Run(context.Background(), func(ctx context.Context) (*staff.Session, error) {
+		return l.deps.Staff.Login(ctx, login, password)
+	}, func(sess *staff.Session, err error) {
+		if !l.locked {
+			return // switched user meanwhile
+		}
+		l.busy.Stop()
+		l.busy.Hide()
+		l.unlock.Enable()
+		if err != nil {
+			l.result.SetText(LoginError(err))
+			l.w.Canvas().Focus(l.password)
+			return
+		}
+		l.locked = false
+		l.pop.Hide()
+		l.pop = nil
+		l.Touch()
+		if l.deps.OnUnlock != nil {
+			l.deps.OnUnlock(sess)
+		}
+	})
+}
+
+// activityWatch wraps the window's content; the driver asks its Cursor on
+// every pointer move over the content, which is the input signal.
+type activityWatch struct {
+	widget.BaseWidget
+	content fyne.CanvasObject
+	touch   func()
+}
+
+func (a *activityWatch) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(a.content)
+}
+
+// Cursor implements desktop.Cursorable: objects inside may choose another
+// cursor, which the driver then uses instead.
+func (a *activityWatch) Cursor() desktop.Cursor {
+	a.touch()
+	return desktop.DefaultCursor
+}
