@@ -123,27 +123,28 @@ var policy = map[string]need{
 	"staff passwd":           ownOnly.whenValue("login", staff.ManageStaff),
 	"staff role":             do(staff.ManageStaff),
 	"staff disable":          do(staff.ManageStaff),
-	"staff pin":              ownOnly.whenValue("login", staff.ManageStaff),
+	"staff enable":           do(staff.ManageStaff),
+	"staff pin":              do(staff.ManageStaff), // kiosk PINs are set by coordinators
 	"staff rotate-key":       do(staff.ManageStaff),
 }
 
 // needOf finds the form a command line names: the command itself when it
 // has no verbs, else the first argument that is one of its verbs (export's
-// verb may follow its flags). found is false when the line names no form;
+// verb may follow its flags). key is the form's entry; found is false when the line names no form;
 // the command would refuse it as usage.
-func needOf(name string, args []string) (n need, found bool) {
+func needOf(name string, args []string) (key string, n need, found bool) {
 	if n, ok := policy[name]; ok {
-		return n, true
+		return name, n, true
 	}
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") {
 			continue
 		}
 		if n, ok := policy[name+" "+a]; ok {
-			return n, true
+			return name + " " + a, n, true
 		}
 	}
-	return need{}, false
+	return "", need{}, false
 }
 
 // actionFor is the action a command line does: a flag of n.flags given in
@@ -200,7 +201,7 @@ func touchesPII(a staff.Action) bool {
 // file, and its role must allow the form's action; the session's data key
 // and audit actor then go into env.
 func authorize(env *Env, cmd *Command, args []string) error {
-	n, found := needOf(cmd.Name, args)
+	_, n, found := needOf(cmd.Name, args)
 	if found && n.open {
 		return nil
 	}

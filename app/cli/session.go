@@ -271,7 +271,7 @@ func runWhoami(env *Env, args []string) error {
 	}
 	a := sess.Account
 	line := fmt.Sprintf("%s (%s)", a.Login, a.Role)
-	if a.DisplayName != "" {
+	if a.DisplayName != "" && a.DisplayName != a.Login {
 		line += " " + a.DisplayName
 	}
 	if path, err := tokenPath(env); err == nil {

@@ -34,7 +34,7 @@ func runStaff(env *Env, args []string) error {
 	switch sub {
 	case "init", "add":
 		login = fs.String("login", "", "the account's login")
-		name = fs.String("name", "", "the person's name as the GUI shows it")
+		name = fs.String("name", "", "the person's name as the GUI shows it (default: the login)")
 		if sub == "add" {
 			role = fs.String("role", "", "coordinator, staff or analyst")
 		}
@@ -61,9 +61,15 @@ func runStaff(env *Env, args []string) error {
 		if *login == "" {
 			return Usagef("staff init: --login is required")
 		}
+		if *name == "" {
+			*name = *login
+		}
 	case "add":
 		if *login == "" || *role == "" {
 			return Usagef("staff add: --login and --role are required")
+		}
+		if *name == "" {
+			*name = *login
 		}
 		if newRole, err = staff.ParseRole(*role); err != nil {
 			return Usagef("--role: %v", err)
