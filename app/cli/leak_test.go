@@ -34,6 +34,7 @@ import (
 	"jpkipilot/pki"
 	"jpkipilot/pki/jpki"
 	"jpkipilot/trial/bank"
+	"jpkipilot/trial/staff"
 	"jpkipilot/trial/store"
 	"jpkipilot/trial/ticket"
 )
@@ -416,4 +417,142 @@ func (h *leakHaystack) addTables(t *testing.T, dsn string) {
 			t.Errorf("table %s was not searched (tables: %v)", want, tables)
 		}
 	}
+}
+
+// The same search on a store with staff accounts: personal fields sealed,
+// each role logged in with its own token file, running what its role may
+// (and being refused what it may not).
+func TestPersonalDataNeverLeaksWithAccounts(t *testing.T) {
+	prevStaff, prevKDF := newStaff, pki.DefaultKDF
+	newStaff = func(db *store.DB) *staff.Service {
+		s := staff.New(db)
+		s.KDF = staff.TestKDF // argon2id's cheap test cost; the hash records it
+		return s
+	}
+	pki.DefaultKDF = pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}
+	t.Cleanup(func() { newStaff, pki.DefaultKDF = prevStaff, prevKDF })
+	eachTrialDB(t, func(t *testing.T, dsn string) {
+		var logs bytes.Buffer
+		captureLogs(t, &logs)
+		dir := t.TempDir()
+		var hay leakHaystack
+		exec := func(tf, stdin string, args ...string) (int, string, string) {
+			t.Helper()
+			pre := []string{"--db", dsn}
+			if tf != "" {
+				pre = append(pre, "--token-file", tf)
+			}
+			var out, errb bytes.Buffer
+			code := Run(context.Background(), append(pre, args...), strings.NewReader(stdin), &out, &errb)
+			who := strings.TrimSuffix(filepath.Base(tf), ".token")
+			hay.add(fmt.Sprintf("`jpkipilot %s` as %q stdout", strings.Join(args, " "), who), out.Bytes())
+			hay.add(fmt.Sprintf("`jpkipilot %s` as %q stderr", strings.Join(args, " "), who), errb.Bytes())
+			return code, out.String(), errb.String()
+		}
+		run := func(tf, stdin string, args ...string) string {
+			t.Helper()
+			code, out, errs := exec(tf, stdin, args...)
+			if code != 0 {
+				t.Fatalf("jpkipilot %s: exit %d\n%s", strings.Join(args, " "), code, errs)
+			}
+			return out
+		}
+		refused := func(tf string, args ...string) {
+			t.Helper()
+			if code, out, errs := exec(tf, "", args...); code == 0 {
+				t.Errorf("jpkipilot %s was allowed to %s:\n%s", strings.Join(args, " "), tf, out)
+			} else if errs == "" {
+				t.Errorf("jpkipilot %s: refused without a reason", strings.Join(args, " "))
+			}
+		}
+		leakCSV := filepath.Join(dir, "leak.csv")
+		if err := os.WriteFile(leakCSV, []byte(leakMonitors), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pass := func(login string) string { return "Leak-test-" + login + "-pw\n" }
+
+		run("", "", "demo", "seed")
+		run("", "", "monitors", "import", leakCSV)
+		run("", pass("carol")+pass("carol"), "staff", "init", "--login", "carol", "--name", "Carol")
+		carol, sato, anna := filepath.Join(dir, "carol.token"), filepath.Join(dir, "sato.token"), filepath.Join(dir, "anna.token")
+		run(carol, pass("carol"), "login", "--user", "carol")
+		run(carol, pass("sato")+pass("sato"), "staff", "add", "--login", "sato", "--role", "staff", "--name", "Sato")
+		run(carol, pass("anna")+pass("anna"), "staff", "add", "--login", "anna", "--role", "analyst", "--name", "Anna")
+		run(sato, pass("sato"), "login", "--user", "sato")
+		run(anna, pass("anna"), "login", "--user", "anna")
+
+		// The coordinator's list opens the sealed names: the values to search for.
+		code, out, errs := runIn2(dsn, carol, "monitors", "list", "--csv")
+		if code != 0 {
+			t.Fatalf("monitors list as the coordinator: %s", errs)
+		}
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		markers := append([]string(nil), leakMarkers...)
+		var ids []string
+		for _, r := range recs[1:] {
+			ids = append(ids, r[0])
+			for _, col := range []int{3, 4, 6} {
+				if v := strings.TrimSpace(r[col]); len([]rune(v)) >= 4 {
+					markers = append(markers, v)
+				}
+			}
+		}
+		if !strings.Contains(out, "鵺野 漏洩丸") || strings.Contains(out, "pii1:") {
+			t.Fatalf("the coordinator does not see the imported names:\n%.300s", out)
+		}
+		borrower, leaving := ids[len(ids)-2], ids[len(ids)-1]
+
+		// Coordinator.
+		run(carol, "", "whoami")
+		run(carol, "", "trials", "list")
+		run(carol, "", "trials", "dashboard", "2")
+		run(carol, "", "staff", "list")
+		run(carol, "", "devices", "import", "../../trial/testdata/devices_utf8.csv")
+		run(carol, "", "monitors", "withdraw", leaving)
+		run(carol, "", "export", "survey", "--out", filepath.Join(dir, "carol.xlsx"))
+		hay.addXLSX(t, filepath.Join(dir, "carol.xlsx"))
+		// Venue staff: loans, devices; no lists of monitors, no exports.
+		out = run(sato, "", "loans", "checkout", "--monitor", borrower, "--phone", "352099001761481", "--sim", "8981101000000000019", "--staff", "sato")
+		loan := strings.TrimSuffix(strings.Fields(out)[0], ":")
+		run(sato, "", "loans", "list")
+		run(sato, "", "loans", "history", loan)
+		run(sato, "", "loans", "checkin", loan, "--staff", "sato")
+		run(sato, "", "devices", "list")
+		refused(sato, "monitors", "list")
+		refused(sato, "export", "survey", "--out", filepath.Join(dir, "sato.xlsx"))
+		refused(sato, "audit", "list")
+		// Analyst: results and pseudonymised exports only.
+		run(anna, "", "trials", "list")
+		run(anna, "", "export", "survey", "--out", filepath.Join(dir, "anna.xlsx"))
+		run(anna, "", "export", "survey", "--out", filepath.Join(dir, "anna.csv"))
+		hay.addXLSX(t, filepath.Join(dir, "anna.xlsx"))
+		hay.addFile(t, filepath.Join(dir, "anna.csv"))
+		refused(anna, "monitors", "list")
+		refused(anna, "export", "survey", "--identified", "--out", filepath.Join(dir, "anna-id.xlsx"))
+		refused(anna, "loans", "list", "--csv")
+		// The trail of it all.
+		run(carol, "", "audit", "verify")
+		run(carol, "", "audit", "list")
+		run(carol, "", "audit", "export", "--out", filepath.Join(dir, "audit.xlsx"))
+		run(carol, "", "audit", "export", "--out", filepath.Join(dir, "audit.csv"))
+		hay.addXLSX(t, filepath.Join(dir, "audit.xlsx"))
+		hay.addFile(t, filepath.Join(dir, "audit.csv"))
+		for _, tf := range []string{sato, anna, carol} {
+			run(tf, "", "logout")
+		}
+
+		hay.addTables(t, dsn)
+		hay.add("the standard logger and slog", logs.Bytes())
+		hay.check(t, markers)
+	})
+}
+
+// runIn2 runs one command as the session of tf, its output not searched.
+func runIn2(dsn, tf string, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), append([]string{"--db", dsn, "--token-file", tf}, args...), strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
 }
