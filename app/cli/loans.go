@@ -36,7 +36,9 @@ func openDesk(env *Env) (*trial.Loans, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return trial.NewLoans(db), func() { db.Close() }, nil
+	desk := trial.NewLoans(db)
+	desk.PII = env.PII // the monitor's name in reminders and the loans CSV
+	return desk, func() { db.Close() }, nil
 }
 
 func runDevices(env *Env, args []string) error {

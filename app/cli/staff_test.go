@@ -518,3 +518,26 @@ func TestFreshStoreRunsAsBeforeWithANotice(t *testing.T) {
 		t.Fatalf("logout said %q", out)
 	}
 }
+
+func TestLoanDeskOpensNamesForItsSession(t *testing.T) {
+	eachTrialDB(t, func(t *testing.T, db string) {
+		loanDesk(t, db)
+		f := newRoleFixture(t, db)
+		// Venue staff lend phones with the names sealed at rest.
+		out := mustRunIn(t, db, f.tokens["s"], "", "loans", "checkout", "--monitor", "M-0001", "--phone", "352099001761481", "--sim", "8981101000000000019", "--staff", "sato")
+		if !strings.HasPrefix(out, "L-0001: phone 352099001761481") {
+			t.Fatalf("checkout said %q", out)
+		}
+		refused(t, db, f.tokens["s"], "", "sato (staff) may not do export.monitors", "loans", "list", "--csv")
+		recs, err := csv.NewReader(strings.NewReader(mustRunIn(t, db, f.tokens["c"], "", "loans", "list", "--csv"))).ReadAll()
+		if err != nil || len(recs) != 2 || recs[1][1] != "M-0001" || recs[1][2] != "山田 太郎" || recs[1][3] != "090-1111-2222" {
+			t.Fatalf("the coordinator's loans CSV: %v %q", err, recs)
+		}
+		if raw := rawColumn(t, db, "SELECT contact FROM monitors ORDER BY id"); strings.Contains(raw, "090-1111-2222") {
+			t.Fatal("a contact is stored in the clear")
+		}
+		if es := auditEntries(t, db, audit.Filter{Action: audit.LoanCheckout}); len(es) != 1 || es[0].Actor != "sato" {
+			t.Fatalf("checkout entries %+v", es)
+		}
+	})
+}
