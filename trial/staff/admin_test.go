@@ -339,3 +339,28 @@ func keyEncodings(k *pii.Key) []string {
 	return []string{string(b), hex.EncodeToString(b), base64.StdEncoding.EncodeToString(b)[:40],
 		base64.RawURLEncoding.EncodeToString(b)[:40]}
 }
+
+// Altered account rows never yield a session with a wrong key.
+func TestTamperedRows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _, _ := setup(t, db)
+		// The coordinator's wrapped key copied onto venue staff: bound to
+		// the coordinator's account id and public key, it does not open.
+		exec(t, db, "UPDATE staff_accounts SET wrapped_key = (SELECT wrapped_key FROM staff_accounts WHERE login = 'coord') WHERE login = 'venue'")
+		if sess, err := s.Login(ctx, "venue", staffPW); err == nil {
+			t.Fatalf("login with another account's wrapped key: %+v", sess.Account)
+		}
+		// A key check that does not match the unwrapped key.
+		exec(t, db, "UPDATE settings SET value = '0000000000000000' WHERE key = ?", SettingKeyCheck)
+		if _, err := s.Login(ctx, "coord", coordPW); !errors.Is(err, ErrKeyCheck) {
+			t.Fatalf("login with a wrong key check: %v, want ErrKeyCheck", err)
+		}
+		// The analyst's private key swapped with the coordinator's: the
+		// password does not open it.
+		exec(t, db, "UPDATE staff_accounts SET private_key = (SELECT private_key FROM staff_accounts WHERE login = 'coord') WHERE login = 'ana'")
+		if sess, err := s.Login(ctx, "ana", anaPW); err == nil || errors.Is(err, ErrBadLogin) {
+			t.Fatalf("login with a swapped private key: %v %v", sess, err)
+		}
+	})
+}
