@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -96,6 +97,11 @@ func newTicketsScreen(w fyne.Window, deps TicketsDeps) *ticketsScreen {
 	s.content = container.NewBorder(head, container.NewVBox(s.feedback.content, s.result), nil, nil, tabs)
 	s.feedback.content.Hide()
 	s.load()
+	if deps.Readers != nil {
+		// Readers come and go (a PaSoRi plugged in, pcscd restarted): follow
+		// them as the Readers panel does.
+		deps.Readers.OnChange(s.loadReaders)
+	}
 	return s
 }
 
@@ -115,10 +121,7 @@ func (s *ticketsScreen) load() {
 		if r.events, err = s.deps.Desk.Events(ctx); err != nil {
 			return r, err
 		}
-		r.readers, err = s.deps.Readers.Readers(ctx)
-		if errors.Is(err, ErrPCSCNotRunning) {
-			err = nil
-		}
+		r.readers, err = readersOf(ctx, s.deps.Readers)
 		return r, err
 	}, func(r struct {
 		events  []ticket.Event
@@ -137,15 +140,53 @@ func (s *ticketsScreen) load() {
 		if len(names) > 0 {
 			s.event.SetSelectedIndex(0)
 		}
-		var readers []string
-		for _, rd := range r.readers {
-			readers = append(readers, rd.Name)
-		}
-		s.reader.SetOptions(readers)
-		if len(readers) > 0 {
-			s.reader.SetSelectedIndex(0)
-		}
+		s.showReaders(r.readers)
 	})
+}
+
+// readersOf lists the readers; pcscd not running is no error here (the
+// virtual reader still works).
+func readersOf(ctx context.Context, src ReaderSource) ([]ReaderInfo, error) {
+	rs, err := src.Readers(ctx)
+	if errors.Is(err, ErrPCSCNotRunning) {
+		err = nil
+	}
+	return rs, err
+}
+
+// loadReaders reads the reader list again (called on any goroutine when
+// readers or cards change).
+func (s *ticketsScreen) loadReaders() {
+	Run(context.Background(), func(ctx context.Context) ([]ReaderInfo, error) {
+		return readersOf(ctx, s.deps.Readers)
+	}, func(rs []ReaderInfo, err error) {
+		if err != nil {
+			s.result.SetText(errorText(err))
+			return
+		}
+		s.showReaders(rs)
+	})
+}
+
+// showReaders offers the readers; the chosen one stays chosen while it is
+// there, else the first is chosen (none when there is none).
+func (s *ticketsScreen) showReaders(rs []ReaderInfo) {
+	var names []string
+	for _, rd := range rs {
+		names = append(names, rd.Name)
+	}
+	chosen := s.reader.Selected
+	s.reader.SetOptions(names)
+	switch {
+	case slices.Contains(names, chosen):
+		if s.reader.Selected != chosen {
+			s.reader.SetSelected(chosen)
+		}
+	case len(names) > 0:
+		s.reader.SetSelectedIndex(0)
+	default:
+		s.reader.ClearSelected()
+	}
 }
 
 var jstZone = time.FixedZone("JST", 9*3600)

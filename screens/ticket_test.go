@@ -2,11 +2,14 @@ package screens
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 
+	"jpkipilot/device"
 	"jpkipilot/device/vcard"
 	"jpkipilot/pki"
 	"jpkipilot/pki/jpki"
@@ -80,5 +83,81 @@ func TestTicketPageSteps(t *testing.T) {
 	waitIdle()
 	if !strings.HasPrefix(s.result.Text, "受渡完了") {
 		t.Fatalf("transfer: %q", s.result.Text)
+	}
+}
+
+// watchedReaders is a reader source whose list the test changes, telling
+// the screen through OnChange as the PC/SC watch does.
+type watchedReaders struct {
+	mu       sync.Mutex
+	names    []string
+	onChange func()
+}
+
+func (r *watchedReaders) set(names ...string) {
+	r.mu.Lock()
+	r.names = names
+	fn := r.onChange
+	r.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+func (r *watchedReaders) Readers(context.Context) ([]ReaderInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []ReaderInfo
+	for _, n := range r.names {
+		out = append(out, ReaderInfo{Name: n})
+	}
+	return out, nil
+}
+func (r *watchedReaders) Open(context.Context, string) (device.Transport, func(), error) {
+	return nil, nil, device.ErrNoCard
+}
+func (r *watchedReaders) Signal(context.Context, string, bool) error { return ErrNoReaderFeedback }
+func (r *watchedReaders) OnChange(fn func()) {
+	r.mu.Lock()
+	r.onChange = fn
+	r.mu.Unlock()
+}
+
+// The ticket page's reader list follows readers plugged in and pulled
+// out; the chosen reader stays chosen while it is there, and the picture
+// follows the chosen reader's model.
+func TestTicketPageFollowsReaders(t *testing.T) {
+	w := newWindow(t)
+	db := storetest.SQLite(t)
+	readers := &watchedReaders{names: []string{"jpkipilot 仮想リーダー"}}
+	s := newTicketsScreen(w, TicketsDeps{Desk: ticket.NewService(db, nil), Readers: readers})
+	show(w, s.content)
+	if s.reader.Selected != "jpkipilot 仮想リーダー" {
+		t.Fatalf("at first: %q of %v", s.reader.Selected, s.reader.Options)
+	}
+	const pasori = "SONY FeliCa RC-S380/P 00 00"
+	readers.set("jpkipilot 仮想リーダー", pasori)
+	waitIdle()
+	if !slices.Equal(s.reader.Options, []string{"jpkipilot 仮想リーダー", pasori}) || s.reader.Selected != "jpkipilot 仮想リーダー" {
+		t.Fatalf("PaSoRi plugged in: %q of %v", s.reader.Selected, s.reader.Options)
+	}
+	s.reader.SetSelected(pasori)
+	if s.picture.model != ReaderPad {
+		t.Fatalf("PaSoRi chosen: picture %s", s.picture.model)
+	}
+	readers.set(pasori)
+	waitIdle()
+	if s.reader.Selected != pasori {
+		t.Fatalf("another reader removed: %q of %v", s.reader.Selected, s.reader.Options)
+	}
+	readers.set("jpkipilot 仮想リーダー")
+	waitIdle()
+	if !slices.Equal(s.reader.Options, []string{"jpkipilot 仮想リーダー"}) || s.reader.Selected != "jpkipilot 仮想リーダー" {
+		t.Fatalf("PaSoRi pulled out: %q of %v", s.reader.Selected, s.reader.Options)
+	}
+	readers.set()
+	waitIdle()
+	if s.reader.Selected != "" {
+		t.Fatalf("no reader left: %q", s.reader.Selected)
 	}
 }
