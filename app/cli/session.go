@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -78,12 +79,24 @@ func storeIdentity(dsn string) (string, error) {
 	return filepath.Abs(path)
 }
 
-// readToken returns the saved token, "" when there is none.
+// readToken returns the saved token, "" when there is none. Like ssh with
+// a private key, it refuses a token file others may read: the token alone
+// unlocks the personal data.
 func readToken(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
+	if err != nil {
+		return "", fmt.Errorf("session token: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return "", fmt.Errorf("session token: %w", err)
+	} else if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("session token %s may be read by others (mode %04o): remove it and log in again", path, st.Mode().Perm())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
 	if err != nil {
 		return "", fmt.Errorf("session token: %w", err)
 	}
@@ -265,7 +278,13 @@ func runWhoami(env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	sess, err := resume(env, newStaff(db))
+	svc := newStaff(db)
+	if has, err := svc.HasAccounts(env.Ctx); err != nil {
+		return err
+	} else if !has {
+		return errors.New("nobody: this store has no staff accounts yet")
+	}
+	sess, err := resume(env, svc)
 	if err != nil {
 		return err
 	}

@@ -121,6 +121,14 @@ func TestLoginTokenFileLogout(t *testing.T) {
 			t.Fatalf("whoami said %q", who)
 		}
 		saved, _ := os.ReadFile(tf)
+		// A token file others may read is refused, like ssh's keys.
+		if err := os.Chmod(tf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, db, tf, "", "may be read by others (mode 0644)", "monitors", "list")
+		if err := os.Chmod(tf, 0o600); err != nil {
+			t.Fatal(err)
+		}
 
 		if out := mustRunIn(t, db, tf, "", "logout"); out != "logged out\n" {
 			t.Fatalf("logout said %q", out)
@@ -514,6 +522,7 @@ func TestFreshStoreRunsAsBeforeWithANotice(t *testing.T) {
 	}
 	refused(t, db, "", "", "no staff accounts yet", "staff", "list")
 	refused(t, db, "", pw("carol"), "no staff accounts yet", "login", "--user", "carol")
+	refused(t, db, "", "", "no staff accounts yet", "whoami")
 	if out := mustRunIn(t, db, "", "", "logout"); out != "not logged in\n" {
 		t.Fatalf("logout said %q", out)
 	}
