@@ -11,7 +11,10 @@ func monitorKey(m *Monitor) string {
 
 // Index is an in-memory list of monitors for filtering as a person types.
 // Each monitor's search key is folded once when it is added, so a filter is
-// one substring test per monitor. An Index is not safe for concurrent
+// one substring test per monitor. Build it from monitors the Service
+// returned: their personal fields are opened, so names and kana are
+// searchable in memory only and never leave it; a monitor read without the
+// data key (Sealed) is found by its id alone. An Index is not safe for concurrent
 // writes; build a new one (or Put) on the goroutine that filters.
 type Index struct {
 	ms   []Monitor

@@ -46,6 +46,13 @@ func openMonitor(k *pii.Key, m *Monitor) error {
 	return nil
 }
 
+// OpenPersonal opens m's Name, Kana and Contact as read straight from the
+// monitors table (a join in another package: exports, the loans sheet),
+// like the Service does: with k the plaintext; without it sealed fields
+// become empty and m.Sealed is set. m.ID must be the monitor's id: it is
+// the row the values are sealed to.
+func OpenPersonal(k *pii.Key, m *Monitor) error { return openMonitor(k, m) }
+
 // openMonitors opens every monitor of ms in place.
 func openMonitors(k *pii.Key, ms []Monitor) error {
 	for i := range ms {
