@@ -7,12 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"jpkipilot/device/vcard"
 	"jpkipilot/pki"
 	"jpkipilot/trial"
 	"jpkipilot/trial/bank"
+	"jpkipilot/trial/qr"
 	"jpkipilot/trial/store/storetest"
 )
 
@@ -50,6 +52,23 @@ func TestBankTOTPLoginAndAccountPage(t *testing.T) {
 	acc, err := b.Account(context.Background(), m)
 	if err != nil || !acc.TOTPEnrolled {
 		t.Fatalf("account %+v, %v", acc, err)
+	}
+	// The enrolment page: the QR code an authenticator app scans (it
+	// reads back as the otpauth URI of this monitor's secret) and the key
+	// to type instead.
+	test.AssertRendersToMarkup(t, "bank_totp_qr.xml", s.w.Canvas())
+	var shown *canvas.Image
+	for _, o := range s.qrBox.Objects {
+		if img, ok := o.(*canvas.Image); ok {
+			shown = img
+		}
+	}
+	if shown == nil {
+		t.Fatal("no QR code on the enrolment page")
+	}
+	uri, err := qr.Read(shown.Resource.Content())
+	if err != nil || !strings.HasPrefix(string(uri), "otpauth://totp/") || !strings.Contains(string(uri), "secret=LJNFUWS2LJNFUWS2LJNFUWS2LJNFUWS2") {
+		t.Fatalf("the QR code reads %q (%v)", uri, err)
 	}
 	secret := bytes.Repeat([]byte{0x5A}, 20)
 	code := bank.TOTPCode(secret, bank.TOTPStep(testClock))
@@ -144,4 +163,71 @@ func TestBankCardRegisterAndLogin(t *testing.T) {
 	if err != nil || sum[1].Attempts != 2 || sum[1].Successes != 1 {
 		t.Fatalf("summary %+v, %v", sum, err)
 	}
+}
+
+// The card login flow as staff and the monitor see it, one golden per
+// state: the PIN pad over the page while the card is read, registered, a
+// wrong PIN with the tries left, and the account page after the login.
+func TestBankCardFlowStates(t *testing.T) {
+	pki.DefaultKDF = pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}
+	reader := &vcard.VirtualReader{}
+	clock := func() time.Time { return testClock }
+	s, b, _ := bankPage(t, namedReaders{"Card reader": reader}, clock)
+	ctx := context.Background()
+	ca, err := pki.Init(ctx, b.DB, []byte("correct horse"), pki.InitOptions{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca.Now = clock
+	if _, err := ca.PublishCRL(ctx, pki.RoleAuth, 0); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ca.IssueVirtualCard(ctx, vcard.MyNumber, "M001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := vcard.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader.Insert(card)
+	pin, golden := vcard.DemoAuthPIN, "bank_card_pin.xml"
+	s.padShown = func(pad *pinPad) {
+		if golden != "" {
+			if s.result.Text != "カードまたはスマートフォンをリーダーにかざし、利用者証明用暗証番号を入力してください。" {
+				t.Errorf("while the card is read: %q", s.result.Text)
+			}
+			if !s.login.Disabled() || !s.register.Disabled() {
+				t.Error("the buttons stay enabled while the card is read")
+			}
+			test.AssertRendersToMarkup(t, golden, s.w.Canvas())
+			golden = ""
+		}
+		for _, d := range pin {
+			test.Tap(findButton(t, s.w.Canvas(), string(d)))
+		}
+		pad.submit()
+	}
+	test.Tap(s.register)
+	waitIdle()
+	if !strings.HasPrefix(s.result.Text, "登録しました") {
+		t.Fatalf("register: %q", s.result.Text)
+	}
+	test.AssertRendersToMarkup(t, "bank_card_registered.xml", s.w.Canvas())
+
+	pin = "0000"
+	test.Tap(s.login)
+	waitIdle()
+	if s.result.Text != "ログインできません：暗証番号が違います（残り 2 回）" {
+		t.Fatalf("wrong PIN: %q", s.result.Text)
+	}
+	test.AssertRendersToMarkup(t, "bank_card_wrong_pin.xml", s.w.Canvas())
+
+	pin = vcard.DemoAuthPIN
+	test.Tap(s.login)
+	waitIdle()
+	if !strings.Contains(s.result.Text, "ログインしました") || len(s.account.Objects) == 0 {
+		t.Fatalf("login: %q", s.result.Text)
+	}
+	test.AssertRendersToMarkup(t, "bank_card_account.xml", s.w.Canvas())
 }
