@@ -32,7 +32,7 @@ type ExportOptions struct {
 
 // ExportResult is what an export wrote.
 type ExportResult struct {
-	At      time.Time // when the export ran (the time of its own audit entry)
+	At      time.Time // when the export ran (its own audit entry is recorded just before)
 	Entries int       // rows written
 	Chain   Report    // Verify of the whole log at the time of the export
 }
