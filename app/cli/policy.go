@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -227,7 +228,7 @@ func authorize(env *Env, cmd *Command, args []string) error {
 	if !found {
 		// Every form the command accepts is in the table; a line naming
 		// none is refused here rather than trusted to fail later.
-		return Usagef("say what to do (see the usage line)")
+		return Usagef("unknown or missing %s command (%s)", cmd.Name, strings.Join(verbsOf(cmd.Name), ", "))
 	}
 	sess, err := resume(env, svc)
 	if err != nil {
@@ -265,4 +266,16 @@ func storeExists(dsn string) bool {
 	}
 	_, err := os.Stat(path)
 	return err == nil || !errors.Is(err, os.ErrNotExist)
+}
+
+// verbsOf lists the verbs the table knows for a command, sorted.
+func verbsOf(name string) []string {
+	var vs []string
+	for key := range policy {
+		if v, ok := strings.CutPrefix(key, name+" "); ok {
+			vs = append(vs, v)
+		}
+	}
+	sort.Strings(vs)
+	return vs
 }

@@ -313,7 +313,7 @@ func TestUnknownFormRefusedOnAStoreWithAccounts(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "jp.db")
 	f := newRoleFixture(t, db)
 	code, _, errs := runIn(t, db, f.tokens["c"], "", "monitors", "--trial", "1")
-	if code != 2 || !strings.Contains(errs, "usage:") {
+	if code != 2 || !strings.Contains(errs, "jpkipilot monitors: unknown or missing monitors command (import, list, purge-expired, withdraw)\nusage:") {
 		t.Fatalf("exit %d %q", code, errs)
 	}
 }
