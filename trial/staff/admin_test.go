@@ -344,7 +344,11 @@ func keyEncodings(k *pii.Key) []string {
 func TestTamperedRows(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s, _, _ := setup(t, db)
+		s, _, co := setup(t, db)
+		tok, err := s.IssueToken(ctx, co, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
 		// The coordinator's wrapped key copied onto venue staff: bound to
 		// the coordinator's account id and public key, it does not open.
 		exec(t, db, "UPDATE staff_accounts SET wrapped_key = (SELECT wrapped_key FROM staff_accounts WHERE login = 'coord') WHERE login = 'venue'")
@@ -355,6 +359,9 @@ func TestTamperedRows(t *testing.T) {
 		exec(t, db, "UPDATE settings SET value = '0000000000000000' WHERE key = ?", SettingKeyCheck)
 		if _, err := s.Login(ctx, "coord", coordPW); !errors.Is(err, ErrKeyCheck) {
 			t.Fatalf("login with a wrong key check: %v, want ErrKeyCheck", err)
+		}
+		if _, err := s.Resume(ctx, tok); !errors.Is(err, ErrKeyCheck) {
+			t.Fatalf("resume with a wrong key check: %v, want ErrKeyCheck", err)
 		}
 		// The analyst's private key swapped with the coordinator's: the
 		// password does not open it.
