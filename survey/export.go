@@ -157,9 +157,10 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			progress(0, total)
 		}
 		e.startLabels()
-		// Three stages on their own goroutines: the scan reads the store,
-		// this writer tallies and writes Data and FreeText, the labels
-		// goroutine writes Data_Labels.
+		// Three stages on their own goroutines: the scan reads the store
+		// and tallies, this writer writes Data and FreeText, the labels
+		// goroutine writes Data_Labels; each raw sheet compresses on a
+		// goroutine of its own.
 		rows := make(chan scanRow, 512)
 		werr := make(chan error, 1)
 		var failed atomic.Bool
@@ -169,7 +170,6 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 				if err != nil {
 					continue // drain until the scan stops
 				}
-				t.add(&r)
 				if err = e.writeResponse(&r); err != nil {
 					failed.Store(true)
 					continue
@@ -185,6 +185,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			if failed.Load() {
 				return errWriterFailed
 			}
+			t.add(r)
 			rows <- *r // its Answers map is not reused by the scan
 			return nil
 		})
@@ -441,11 +442,13 @@ func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(v *Variabl
 			if c, ok := p.code[val]; ok {
 				codes[col], texts[col] = c, p.label[val]
 			} else { // a code the list does not have: kept as it is
-				codes[col], texts[col] = val, val
+				var boxed any = val
+				codes[col], texts[col] = boxed, boxed
 			}
 		case TypeSelectMultiple:
 			codes[col] = val
 			var labels strings.Builder
+			labels.Grow(len(val) * 2)
 			for i := range len(p.v.Question.List.Choices) {
 				codes[col+1+i], texts[col+1+i] = 0, 0
 			}
@@ -465,10 +468,12 @@ func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(v *Variabl
 			texts[col] = labels.String()
 		case TypeInteger:
 			n, _ := strconv.ParseInt(val, 10, 64)
-			codes[col], texts[col] = n, n
+			var boxed any = n
+			codes[col], texts[col] = boxed, boxed
 		case TypeDecimal:
 			x, _ := strconv.ParseFloat(val, 64)
-			codes[col], texts[col] = x, x
+			var boxed any = x
+			codes[col], texts[col] = boxed, boxed
 		case TypeDate:
 			d, err := time.Parse("2006-01-02", val)
 			if err != nil {
@@ -478,7 +483,8 @@ func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(v *Variabl
 			cell := excelize.Cell{StyleID: e.styleDate, Value: d}
 			codes[col], texts[col] = cell, cell
 		default:
-			codes[col], texts[col] = val, val
+			var boxed any = val // once for both rows
+			codes[col], texts[col] = boxed, boxed
 			if freeText != nil {
 				if err := freeText(p.v, p.q, val); err != nil {
 					return err

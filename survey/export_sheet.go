@@ -37,6 +37,11 @@ type rawSheet struct {
 	cols []string
 	row  int
 	err  error
+	// Full buffers go to the sheet's compressor goroutine (deflate is
+	// the largest single cost of a big export) and come back on free.
+	full, free chan []byte
+	done       chan struct{}
+	zerr       error // the compressor's, read after done
 }
 
 const rawFlushAt = 64 << 10
@@ -51,6 +56,11 @@ func newRawSheet(path string, ncols int, widths ...float64) (*rawSheet, error) {
 	rs := &rawSheet{path: path, tmp: tmp, crc: crc32.NewIEEE(), buf: make([]byte, 0, 2*rawFlushAt)}
 	rs.zbuf = bufio.NewWriterSize(tmp, 256<<10)
 	rs.fw, _ = flate.NewWriter(rs.zbuf, flate.BestSpeed)
+	rs.full, rs.free, rs.done = make(chan []byte, 2), make(chan []byte, 3), make(chan struct{})
+	for range 2 {
+		rs.free <- make([]byte, 0, 2*rawFlushAt)
+	}
+	go rs.compress(rs.full)
 	for i := 1; i <= ncols; i++ {
 		c, _ := excelize.ColumnNumberToName(i)
 		rs.cols = append(rs.cols, c)
@@ -199,21 +209,45 @@ func (rs *rawSheet) flush() {
 	if rs.err != nil || len(rs.buf) == 0 {
 		return
 	}
-	rs.crc.Write(rs.buf)
 	rs.size += uint64(len(rs.buf))
-	_, rs.err = rs.fw.Write(rs.buf)
-	rs.buf = rs.buf[:0]
+	rs.full <- rs.buf
+	rs.buf = (<-rs.free)[:0]
+}
+
+// compress deflates the full buffers into the temporary file.
+func (rs *rawSheet) compress(full <-chan []byte) {
+	defer close(rs.done)
+	for b := range full {
+		if rs.zerr == nil {
+			rs.crc.Write(b)
+			_, rs.zerr = rs.fw.Write(b)
+		}
+		rs.free <- b
+	}
+	if rs.zerr == nil {
+		rs.zerr = rs.fw.Close()
+	}
+	if rs.zerr == nil {
+		rs.zerr = rs.zbuf.Flush()
+	}
+}
+
+// stop ends the compressor and returns its error; it may be called again.
+func (rs *rawSheet) stop() error {
+	if rs.full != nil {
+		close(rs.full)
+		rs.full = nil
+		<-rs.done
+	}
+	return rs.zerr
 }
 
 // finish ends the sheet's XML and its deflate stream.
 func (rs *rawSheet) finish() error {
 	rs.buf = append(rs.buf, `</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`...)
 	rs.flush()
-	if rs.err == nil {
-		rs.err = rs.fw.Close()
-	}
-	if rs.err == nil {
-		rs.err = rs.zbuf.Flush()
+	if err := rs.stop(); rs.err == nil {
+		rs.err = err
 	}
 	return rs.err
 }
@@ -241,6 +275,9 @@ func (rs *rawSheet) copyTo(zw *zip.Writer) error {
 
 // close removes the temporary file.
 func (rs *rawSheet) close() {
+	if rs != nil {
+		rs.stop()
+	}
 	if rs != nil && rs.tmp != nil {
 		rs.tmp.Close()
 		os.Remove(rs.tmp.Name())

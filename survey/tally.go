@@ -67,14 +67,37 @@ type tallier struct {
 	out    *Tallies
 	stages map[[2]string]*StageTally
 	order  []string // stages seen
+	// Worked out once per form version and stage, not once per answer.
+	plans   map[*formRef][]tallyPlan
+	byStage map[string][]*StageTally // by variable index
+	nvars   int
+}
+
+type tallyPlan struct {
+	v     *Variable
+	q     *Question
+	tl    *Tally
+	scale bool // a 1–5 scale: summarised per stage
+	idx   int  // the variable's index in the layout
 }
 
 func newTallier(l *layout) *tallier {
-	t := &tallier{out: &Tallies{byName: map[string]*Tally{}}, stages: map[[2]string]*StageTally{}}
-	for _, v := range l.vars {
+	t := &tallier{out: &Tallies{byName: map[string]*Tally{}}, stages: map[[2]string]*StageTally{},
+		plans: map[*formRef][]tallyPlan{}, byStage: map[string][]*StageTally{}, nvars: len(l.vars)}
+	idx := map[*Variable]int{}
+	for i, v := range l.vars {
 		tl := &Tally{Variable: v, Counts: map[string]int{}}
 		t.out.Variables = append(t.out.Variables, tl)
 		t.out.byName[v.Name] = tl
+		idx[v] = i
+	}
+	for _, fr := range l.forms {
+		var ps []tallyPlan
+		for _, v := range fr.vars {
+			q := v.byRef[fr.info.Ref]
+			ps = append(ps, tallyPlan{v: v, q: q, tl: t.out.byName[v.Name], scale: q.IsScale5(), idx: idx[v]})
+		}
+		t.plans[fr] = ps
 	}
 	return t
 }
@@ -82,9 +105,9 @@ func newTallier(l *layout) *tallier {
 func (t *tallier) add(r *scanRow) {
 	t.out.Responses++
 	fr := r.Ref
-	for _, v := range fr.vars {
-		q := v.byRef[fr.info.Ref]
-		tl := t.out.byName[v.Name]
+	var stages []*StageTally
+	for _, p := range t.plans[fr] {
+		q, tl := p.q, p.tl
 		val, ok := r.Answers[q.Name]
 		if !ok || val == "" {
 			if fr.form.Relevant(q, r.Answers) {
@@ -99,7 +122,7 @@ func (t *tallier) add(r *scanRow) {
 		case TypeSelectOne:
 			tl.Counts[val]++
 		case TypeSelectMultiple:
-			for _, c := range strings.Fields(val) {
+			for c := range strings.FieldsSeq(val) {
 				tl.Counts[c]++
 			}
 		}
@@ -108,12 +131,16 @@ func (t *tallier) add(r *scanRow) {
 				tl.values = append(tl.values, x)
 			}
 		}
-		if q.IsScale5() {
-			key := [2]string{r.stage(), v.Name}
-			st := t.stages[key]
+		if p.scale {
+			if stages == nil {
+				stages = t.stagesOf(r.stage())
+			}
+			st := stages[p.idx]
 			if st == nil {
-				st = &StageTally{Stage: key[0], Variable: v}
+				key := [2]string{r.stage(), p.v.Name}
+				st = &StageTally{Stage: key[0], Variable: p.v}
 				t.stages[key] = st
+				stages[p.idx] = st
 			}
 			if n, err := strconv.Atoi(val); err == nil && n >= 1 && n <= 5 {
 				st.N++
@@ -121,6 +148,16 @@ func (t *tallier) add(r *scanRow) {
 			}
 		}
 	}
+}
+
+// stagesOf returns the stage's summaries by variable index.
+func (t *tallier) stagesOf(stage string) []*StageTally {
+	ss, ok := t.byStage[stage]
+	if !ok {
+		ss = make([]*StageTally, t.nvars)
+		t.byStage[stage] = ss
+	}
+	return ss
 }
 
 func (t *tallier) finish() *Tallies {
