@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"jpkipilot/trial"
+	"jpkipilot/trial/audit"
 	"jpkipilot/trial/store"
 )
 
@@ -324,6 +325,20 @@ func loansList(env *Env, f trial.LoanFilter, asCSV bool) error {
 		return err
 	}
 	if asCSV {
+		// The CSV carries names and contacts for reminders: an identified
+		// export, audited before it is written.
+		d := fmt.Sprintf("format csv; identified yes; %d loans", len(ls))
+		for _, x := range []struct {
+			on   bool
+			what string
+		}{{f.Overdue, "overdue"}, {f.Open, "open"}, {f.DueWithin != nil, "due soon"}, {f.MonitorID != "", "monitor " + f.MonitorID}, {f.Device != "", "device " + f.Device}} {
+			if x.on {
+				d += "; " + x.what
+			}
+		}
+		if err := audit.RecordNow(env.Ctx, desk.DB, audit.Export, "loans", d); err != nil {
+			return fmt.Errorf("not exported: the audit trail did not take the entry: %w", err)
+		}
 		return trial.WriteLoansCSV(env.Stdout, ls, desk.Zone)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"jpkipilot/trial"
+	"jpkipilot/trial/audit"
 )
 
 func init() {
@@ -137,6 +138,22 @@ func monitorsList(env *Env, f trial.Filter, asCSV bool) error {
 			string(m.Status), m.Consent.FormVersion, m.Consent.SignedOn, m.Consent.Staff, wd}
 	}
 	if asCSV {
+		// A CSV of names and contacts is an identified export: it goes to
+		// the audit trail before a line is written (filters named, never
+		// the query text, which may be a name).
+		d := fmt.Sprintf("format csv; identified yes; %d monitors", len(ms))
+		if f.TrialID != 0 {
+			d += fmt.Sprintf("; trial %d", f.TrialID)
+		}
+		if f.Status != "" {
+			d += "; status " + string(f.Status)
+		}
+		if f.Query != "" {
+			d += "; filtered by a search"
+		}
+		if err := audit.RecordNow(env.Ctx, svc.DB, audit.Export, "monitors", d); err != nil {
+			return fmt.Errorf("not exported: the audit trail did not take the entry: %w", err)
+		}
 		w := csv.NewWriter(env.Stdout)
 		if err := w.Write(monitorColumns); err != nil {
 			return err

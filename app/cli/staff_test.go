@@ -548,5 +548,12 @@ func TestLoanDeskOpensNamesForItsSession(t *testing.T) {
 		if es := auditEntries(t, db, audit.Filter{Action: audit.LoanCheckout}); len(es) != 1 || es[0].Actor != "sato" {
 			t.Fatalf("checkout entries %+v", es)
 		}
+		// Both CSVs with names are identified exports in the trail.
+		mustRunIn(t, db, f.tokens["c"], "", "monitors", "list", "--csv", "--query", "山田")
+		es := auditEntries(t, db, audit.Filter{Action: audit.Export})
+		if len(es) != 2 || es[0].Subject != "loans" || es[1].Subject != "monitors" || es[1].Actor != "carol" ||
+			!strings.Contains(es[0].Detail, "identified yes; 1 loans") || !strings.Contains(es[1].Detail, "filtered by a search") || strings.Contains(es[1].Detail, "山田") {
+			t.Fatalf("export entries %+v", es)
+		}
 	})
 }
