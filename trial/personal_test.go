@@ -643,3 +643,32 @@ func TestAuditOfLoansAndDevices(t *testing.T) {
 		verifyAudit(t, db)
 	})
 }
+
+// TestLargeSealedImport: an import big enough to seal on several
+// goroutines stores every row sealed to its own id, and reads back whole.
+func TestLargeSealedImport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		f.s.PII = sealStore(t, db)
+		const n = 1500
+		res, err := f.s.Import(ctx, mustCSV(t, string(genCSV(n, "VENUE-1"))), trial.ImportOptions{})
+		if err != nil || res.Count != n {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		ms, err := f.s.ListMonitors(ctx, trial.Filter{SessionID: f.v1.ID})
+		if err != nil || len(ms) != n {
+			t.Fatalf("%d monitors, %v", len(ms), err)
+		}
+		for i, m := range ms {
+			if want := fmt.Sprintf("モニター %05d", i); m.Name != want || m.Sealed || !strings.HasPrefix(m.Contact, fmt.Sprintf("m%05d@", i)) {
+				t.Fatalf("row %d read back as %q / %q", i, m.Name, m.Contact)
+			}
+		}
+		for _, r := range rawMonitors(t, db) {
+			if !pii.IsSealed(r.Name) || !pii.IsSealed(r.Kana) || !pii.IsSealed(r.Contact) {
+				t.Fatalf("%s stored in the clear", r.ID)
+			}
+		}
+	})
+}
