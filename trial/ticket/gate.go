@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -73,6 +74,61 @@ type Gate struct {
 	Trust   *Trust
 	Now     func() time.Time
 	Rand    io.Reader
+
+	prep  sync.Once
+	stmts gateStmts
+}
+
+// gateStmts are the admission path's statements, prepared once per gate:
+// a decision is then a commit and little else.
+type gateStmts struct {
+	err error
+	// admitAndLog (PostgreSQL) admits and logs in one statement, so an
+	// admission is one round trip and one commit.
+	admitAndLog *sqlx.Stmt
+	// admit and logDecision (SQLite, in one transaction): SQLite has no
+	// UPDATE inside WITH.
+	admit, logDecision *sqlx.Stmt
+}
+
+const (
+	admitSQL = `UPDATE tickets SET entered_at = ?, entered_gate = ?
+		WHERE event_id = ? AND cert_serial = ? AND cert_issuer = ? AND entered_at IS NULL RETURNING id`
+	logSQL = `INSERT INTO gate_decisions
+		(event_id, gate, detected_at, method, admitted, reason, ticket_id, cert_serial, crl_age_s, decision_us, apdus)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	// Parameters as admitSQL's, then detected_at, method, crl_age_s,
+	// decision_us, apdus.
+	admitAndLogSQL = `WITH admitted AS (` + admitSQL + `)
+		INSERT INTO gate_decisions
+		(event_id, gate, detected_at, method, admitted, reason, ticket_id, cert_serial, crl_age_s, decision_us, apdus)
+		SELECT ?::text, ?::text, ?::timestamptz, ?::text, TRUE, 'admitted', id, ?::text, ?::bigint, ?::bigint, ?::bigint
+		FROM admitted RETURNING id, ticket_id`
+)
+
+func (g *Gate) prepared(ctx context.Context) (*gateStmts, error) {
+	g.prep.Do(func() {
+		st := &g.stmts
+		if g.DB.Dialect == store.Postgres {
+			st.admitAndLog, st.err = g.DB.PreparexContext(ctx, g.DB.Rebind(admitAndLogSQL))
+			return
+		}
+		if st.admit, st.err = g.DB.PreparexContext(ctx, g.DB.Rebind(admitSQL)); st.err == nil {
+			st.logDecision, st.err = g.DB.PreparexContext(ctx, g.DB.Rebind(logSQL))
+		}
+	})
+	return &g.stmts, g.stmts.err
+}
+
+// Close releases the gate's prepared statements (the store stays open).
+func (g *Gate) Close() error {
+	var errs []error
+	for _, st := range []*sqlx.Stmt{g.stmts.admitAndLog, g.stmts.admit, g.stmts.logDecision} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // NewGate is a gate with the real clock and randomness.
@@ -124,17 +180,54 @@ func (g *Gate) Check(ctx context.Context, card *device.Card, detected time.Time,
 		return g.log(ctx, d, card, apdus0, detected)
 	}
 	// The admission and its log entry share one transaction: one commit
-	// (one fsync on SQLite) per decision, and no admission goes unlogged.
+	// (one fsync) per decision, and no admission goes unlogged.
+	st, err := g.prepared(ctx)
+	if err != nil {
+		return Decision{}, fmt.Errorf("recording the gate decision: %w", store.MapErr(err))
+	}
+	if st.admitAndLog != nil {
+		if ok, err := g.admitAndLog(ctx, st, cert, &d, card, apdus0, detected); ok || err != nil {
+			return d, err
+		}
+		// No ticket to admit: find out why (below), as SQLite does.
+	}
 	err = g.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 		d.Reason = g.admit(ctx, tx, cert, &d)
+		var q getter = tx
+		if st.logDecision != nil {
+			q = stmtGetter{tx.StmtxContext(ctx, st.logDecision)}
+		}
 		var err error
-		d, err = g.logTx(ctx, tx, d, card, apdus0, detected)
+		d, err = g.logTx(ctx, q, d, card, apdus0, detected)
 		return err
 	})
 	if err != nil {
 		return Decision{}, fmt.Errorf("recording the gate decision: %w", store.MapErr(err))
 	}
 	return d, nil
+}
+
+// admitAndLog admits and logs in one statement (PostgreSQL); ok is false,
+// with nothing written, when no unused ticket of this event matches.
+func (g *Gate) admitAndLog(ctx context.Context, st *gateStmts, cert *x509.Certificate, d *Decision, card *device.Card, apdus0 int, detected time.Time) (bool, error) {
+	d.APDUs = card.APDUCount() - apdus0
+	d.Elapsed = g.Now().Sub(detected)
+	var row struct {
+		ID     int64 `db:"id"`
+		Ticket int64 `db:"ticket_id"`
+	}
+	err := st.admitAndLog.GetContext(ctx, &row,
+		g.Now().UTC(), g.Name, g.EventID, d.CertSerial, cert.Issuer.String(),
+		g.EventID, g.Name, detected.UTC(), string(d.Method), d.CertSerial,
+		int64(d.CRLAge/time.Second), d.Elapsed.Microseconds(), d.APDUs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("recording the gate decision: %w", store.MapErr(err))
+	}
+	d.ID, d.TicketID, d.Admit, d.Reason = row.ID, row.Ticket, true, Admitted
+	return true, nil
 }
 
 func reasonOf(err error) Reason {
@@ -157,9 +250,12 @@ func reasonOf(err error) Reason {
 func (g *Gate) admit(ctx context.Context, tx *sqlx.Tx, cert *x509.Certificate, d *Decision) Reason {
 	issuer, serial := cert.Issuer.String(), d.CertSerial
 	var id int64
-	err := tx.GetContext(ctx, &id, tx.Rebind(`UPDATE tickets SET entered_at = ?, entered_gate = ?
-		WHERE event_id = ? AND cert_serial = ? AND cert_issuer = ? AND entered_at IS NULL RETURNING id`),
-		g.Now().UTC(), g.Name, g.EventID, serial, issuer)
+	var err error
+	if g.stmts.admit != nil {
+		err = tx.StmtxContext(ctx, g.stmts.admit).GetContext(ctx, &id, g.Now().UTC(), g.Name, g.EventID, serial, issuer)
+	} else {
+		err = tx.GetContext(ctx, &id, tx.Rebind(admitSQL), g.Now().UTC(), g.Name, g.EventID, serial, issuer)
+	}
 	if err == nil {
 		d.TicketID, d.Admit = id, true
 		return Admitted
@@ -205,6 +301,14 @@ type getter interface {
 	Rebind(string) string
 }
 
+// stmtGetter is a prepared logSQL behind the getter interface.
+type stmtGetter struct{ st *sqlx.Stmt }
+
+func (s stmtGetter) GetContext(ctx context.Context, dest any, _ string, args ...any) error {
+	return s.st.GetContext(ctx, dest, args...)
+}
+func (stmtGetter) Rebind(q string) string { return q }
+
 func (g *Gate) logTx(ctx context.Context, q getter, d Decision, card *device.Card, apdus0 int, detected time.Time) (Decision, error) {
 	d.APDUs = card.APDUCount() - apdus0
 	d.Elapsed = g.Now().Sub(detected)
@@ -212,9 +316,7 @@ func (g *Gate) logTx(ctx context.Context, q getter, d Decision, card *device.Car
 	if d.TicketID != 0 {
 		ticket = sql.NullInt64{Int64: d.TicketID, Valid: true}
 	}
-	err := q.GetContext(ctx, &d.ID, q.Rebind(`INSERT INTO gate_decisions
-		(event_id, gate, detected_at, method, admitted, reason, ticket_id, cert_serial, crl_age_s, decision_us, apdus)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	err := q.GetContext(ctx, &d.ID, q.Rebind(logSQL),
 		g.EventID, g.Name, detected.UTC(), string(d.Method), d.Admit, string(d.Reason), ticket, d.CertSerial,
 		int64(d.CRLAge/time.Second), d.Elapsed.Microseconds(), d.APDUs)
 	return d, err
