@@ -14,6 +14,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"jpkipilot/trial/bank"
 	"jpkipilot/trial/store"
 )
 
@@ -138,9 +139,11 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 		}
 	}
 	var (
-		e       *exporter
-		tallies *Tallies
-		loans   []loanRow
+		e        *exporter
+		tallies  *Tallies
+		loans    []loanRow
+		gate     []gateRow
+		attempts []bank.Attempt
 	)
 	err := s.snapshot(ctx, func(rd reader) error {
 		l, total, err := s.prepare(ctx, rd, opt.Filter)
@@ -200,7 +203,13 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			return err
 		}
 		tallies = t.finish()
-		loans, err = readLoans(ctx, rd, opt.Filter)
+		if loans, err = readLoans(ctx, rd, opt.Filter); err != nil {
+			return err
+		}
+		if gate, err = readGate(ctx, rd, opt.Filter); err != nil {
+			return err
+		}
+		attempts, err = readBank(ctx, rd, opt.Filter)
 		return err
 	})
 	if e != nil {
@@ -221,7 +230,13 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 	if err := e.writeLoans(loans, s.Now()); err != nil {
 		return fmt.Errorf("survey: export loans: %w", err)
 	}
-	if err := e.writeReadme(s.Now(), trialName, tallies.Responses, len(loans) > 0); err != nil {
+	if err := e.writeGate(gate); err != nil {
+		return fmt.Errorf("survey: export gate decisions: %w", err)
+	}
+	if err := e.writeBank(attempts); err != nil {
+		return fmt.Errorf("survey: export bank attempts: %w", err)
+	}
+	if err := e.writeReadme(s.Now(), trialName, tallies.Responses, len(loans) > 0, len(gate) > 0, len(attempts) > 0); err != nil {
 		return err
 	}
 	if err := e.writeCodebook(tallies); err != nil {
@@ -548,7 +563,7 @@ func (e *exporter) boldRow(sheet string, row, ncols int) error {
 	return e.x.SetCellStyle(sheet, a, b, e.styleHeader)
 }
 
-func (e *exporter) writeReadme(now time.Time, trialName string, responses int, loans bool) error {
+func (e *exporter) writeReadme(now time.Time, trialName string, responses int, loans, gate, bankLogin bool) error {
 	o := e.opt
 	trial := "all trials / すべての実証"
 	if o.TrialID != nil {
@@ -588,6 +603,16 @@ func (e *exporter) writeReadme(now time.Time, trialName string, responses int, l
 	if loans {
 		rows = append(rows, []any{SheetLoans, "Every phone loan (no names): monitor id, phone model/OS, carriers, check-out, due and check-in dates, " +
 			"days overdue (open: as of the export day; returned: days late), extensions, missing items."})
+	}
+	if gate {
+		rows = append(rows, []any{SheetGate, "Every entry-gate decision: time, event, gate, monitor id (holder of the trial CA certificate read; " +
+			"empty for other certificates, which a trial filter leaves out), method (card without PIN, phone with PIN), admit/deny, " +
+			"reason code and label, decision time in ms (card detected to decision), APDUs sent, age of the CRL used in seconds."})
+	}
+	if bankLogin {
+		rows = append(rows, []any{SheetBankLogin, "Every bank registration and login attempt: time, trial, monitor id, kind, method, " +
+			"ok (1/0), reason code and label, duration in ms, tries (this one and the failed ones before it). " +
+			"To the right: per trial and method, logins, successes, success % and median ms of the successful logins."})
 	}
 	rows = append(rows, [][]any{
 		{},
