@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -25,6 +26,12 @@ type TrialService interface {
 	CreateSession(ctx context.Context, s trial.Session) (trial.Session, error)
 	UpdateSession(ctx context.Context, s trial.Session) (trial.Session, error)
 	DeleteSession(ctx context.Context, id int64) error
+	// SetRetention sets the last day a trial's personal fields are kept
+	// ("" clears it); PurgeExpired erases them for every trial past it.
+	SetRetention(ctx context.Context, trialID int64, until string) error
+	PurgeExpired(ctx context.Context) (trial.PurgeResult, error)
+	// ListMonitors counts, before a purge, whose personal fields it erases.
+	ListMonitors(ctx context.Context, f trial.Filter) ([]trial.Monitor, error)
 }
 
 type trialsScreen struct {
@@ -33,6 +40,9 @@ type trialsScreen struct {
 	trials   []trial.Trial
 	sessions []trial.Session
 	selected int // index in trials, -1 for a new trial
+	// now is the clock that decides which retention dates have passed
+	// (the service's own clock decides what PurgeExpired erases).
+	now func() time.Time
 
 	list     *widget.List
 	name     *widget.Entry
@@ -40,6 +50,10 @@ type trialsScreen struct {
 	loanDays *widget.Entry
 	notes    *widget.Entry
 	formErr  *widget.Label
+	retain   *widget.Entry
+	retainOK *widget.Button
+	retainer *widget.Label
+	purge    *widget.Button
 	sessList *widget.List
 	addSess  *widget.Button
 	content  fyne.CanvasObject
@@ -52,7 +66,7 @@ func NewTrials(w fyne.Window, svc TrialService) fyne.CanvasObject {
 }
 
 func newTrialsScreen(w fyne.Window, svc TrialService) *trialsScreen {
-	s := &trialsScreen{w: w, svc: svc, selected: -1}
+	s := &trialsScreen{w: w, svc: svc, selected: -1, now: time.Now}
 	s.list = widget.NewList(
 		func() int { return len(s.trials) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
@@ -83,6 +97,18 @@ func newTrialsScreen(w fyne.Window, svc TrialService) *trialsScreen {
 	form.SubmitText = lang.L("trials.save")
 	form.OnSubmit = s.saveTrial
 
+	s.retain = widget.NewEntry()
+	s.retain.SetPlaceHolder(lang.L("trials.retain_placeholder"))
+	s.retain.OnSubmitted = func(string) { s.saveRetention() }
+	s.retainOK = widget.NewButtonWithIcon(lang.L("trials.retention_save"), theme.DocumentSaveIcon(), s.saveRetention)
+	s.retainer = widget.NewLabel("")
+	s.retainer.Wrapping = fyne.TextWrapWord
+	retention := container.NewVBox(
+		widget.NewForm(widget.NewFormItem(lang.L("field.retain_until"), container.NewBorder(nil, nil, nil, s.retainOK, s.retain))),
+		s.retainer)
+	s.purge = widget.NewButtonWithIcon(lang.L("trials.purge"), theme.DeleteIcon(), s.previewPurge)
+	s.purge.Importance = widget.DangerImportance
+
 	s.sessList = widget.NewList(
 		func() int { return len(s.sessions) },
 		func() fyne.CanvasObject {
@@ -109,11 +135,11 @@ func newTrialsScreen(w fyne.Window, svc TrialService) *trialsScreen {
 		}
 	})
 
-	left := container.NewBorder(newBtn, nil, nil, nil, s.list)
+	left := container.NewBorder(newBtn, s.purge, nil, nil, s.list)
 	sessions := container.NewBorder(
 		container.NewHBox(widget.NewLabelWithStyle(lang.L("trials.sessions"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.addSess),
 		nil, nil, nil, s.sessList)
-	right := container.NewBorder(container.NewVBox(form, s.formErr), nil, nil, nil, sessions)
+	right := container.NewBorder(container.NewVBox(form, s.formErr, widget.NewSeparator(), retention), nil, nil, nil, sessions)
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.3
 	s.content = split
@@ -134,9 +160,14 @@ func (s *trialsScreen) reload(id int64) {
 		s.trials = ts
 		s.list.Refresh()
 		for i, t := range ts {
-			if t.ID == id {
-				s.list.Select(i)
+			if t.ID != id {
+				continue
 			}
+			if i == s.selected { // Select does nothing then: show the saved date
+				s.retain.SetText(t.RetainUntil)
+				s.showRetention(t)
+			}
+			s.list.Select(i)
 		}
 	})
 }
@@ -154,11 +185,17 @@ func (s *trialsScreen) edit(i int) {
 	s.notes.SetText(t.Notes)
 	s.sessions = nil
 	s.sessList.Refresh()
+	s.retain.SetText(t.RetainUntil)
+	s.showRetention(t)
 	if i < 0 {
 		s.addSess.Disable()
+		s.retain.Disable()
+		s.retainOK.Disable()
 		return
 	}
 	s.addSess.Enable()
+	s.retain.Enable()
+	s.retainOK.Enable()
 	s.reloadSessions(t.ID)
 }
 
@@ -314,4 +351,159 @@ func (s *trialsScreen) editSession(se trial.Session) *sessionForm {
 	f.dialog.Resize(fyne.NewSize(560, f.dialog.MinSize().Height))
 	f.dialog.Show()
 	return f
+}
+
+// today is the day in Japan's calendar, which retention dates are in.
+func (s *trialsScreen) today() string { return s.now().In(trial.JST).Format(time.DateOnly) }
+
+// showRetention says what the trial's retention date means now.
+func (s *trialsScreen) showRetention(t trial.Trial) {
+	switch {
+	case t.ID == 0:
+		s.retainer.Importance = widget.MediumImportance
+		s.retainer.SetText(lang.L("trials.retain_after_save"))
+	case t.RetainUntil == "":
+		s.retainer.Importance = widget.MediumImportance
+		s.retainer.SetText(lang.L("trials.retain_none"))
+	case t.RetainUntil < s.today():
+		s.retainer.Importance = widget.WarningImportance
+		s.retainer.SetText(lang.L("trials.retain_passed", map[string]any{"Date": t.RetainUntil}))
+	default:
+		s.retainer.Importance = widget.MediumImportance
+		s.retainer.SetText(lang.L("trials.retain_until", map[string]any{"Date": t.RetainUntil}))
+	}
+}
+
+// saveRetention sets (or, left empty, clears) the selected trial's
+// retention date; a bad date is shown under the field and changes nothing.
+func (s *trialsScreen) saveRetention() {
+	if s.selected < 0 {
+		return
+	}
+	id := s.trials[s.selected].ID
+	until := strings.TrimSpace(s.retain.Text)
+	if until != "" && !trial.ValidDate(until) {
+		s.retainer.Importance = widget.DangerImportance
+		s.retainer.SetText(fieldName("retain_until") + ": " + lang.L("reason.date", map[string]any{"A": until}))
+		return
+	}
+	Run(context.Background(), func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.svc.SetRetention(ctx, id, until)
+	}, func(_ struct{}, err error) {
+		if err != nil {
+			s.retainer.Importance = widget.DangerImportance
+			s.retainer.SetText(errorText(err))
+			return
+		}
+		s.reload(id)
+	})
+}
+
+// purgeDue is a trial past its retention date and how many of its monitors
+// still have personal fields.
+type purgeDue struct {
+	Trial    trial.Trial
+	Monitors int
+}
+
+// previewPurge finds, on a worker, the trials past their retention date
+// with personal fields left, and asks before erasing anything.
+func (s *trialsScreen) previewPurge() {
+	today := s.today()
+	s.purge.Disable()
+	Run(context.Background(), func(ctx context.Context) ([]purgeDue, error) {
+		ts, err := s.svc.ListTrials(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var due []purgeDue
+		for _, t := range ts {
+			if t.RetainUntil == "" || t.RetainUntil >= today {
+				continue
+			}
+			ms, err := s.svc.ListMonitors(ctx, trial.Filter{TrialID: t.ID})
+			if err != nil {
+				return nil, err
+			}
+			n := 0
+			for _, m := range ms {
+				if m.Name != "" || m.Kana != "" || m.Contact != "" || m.Sealed {
+					n++
+				}
+			}
+			if n > 0 {
+				due = append(due, purgeDue{t, n})
+			}
+		}
+		return due, nil
+	}, func(due []purgeDue, err error) {
+		s.purge.Enable()
+		if err != nil {
+			ShowError(s.w, err)
+			return
+		}
+		s.confirmPurge(due)
+	})
+}
+
+// confirmPurge names each trial, its retention date and how many monitors
+// lose their name, kana and contact, and erases only when confirmed.
+func (s *trialsScreen) confirmPurge(due []purgeDue) dialog.Dialog {
+	if len(due) == 0 {
+		d := dialog.NewInformation(lang.L("trials.purge_title"), lang.L("trials.purge_nothing"), s.w)
+		d.Show()
+		return d
+	}
+	lines := make([]string, len(due))
+	total := 0
+	for i, d := range due {
+		lines[i] = lang.L("trials.purge_line", map[string]any{"Name": d.Trial.Name, "Date": d.Trial.RetainUntil, "N": d.Monitors})
+		total += d.Monitors
+	}
+	msg := widget.NewLabel(lang.L("trials.purge_confirm", map[string]any{
+		"Trials": strings.Join(lines, "\n"), "N": total, "T": len(due)}))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(lang.L("trials.purge_title"), lang.L("trials.purge_do"), lang.L("Cancel"), msg,
+		func(ok bool) {
+			if ok {
+				s.runPurge()
+			}
+		}, s.w)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Resize(fyne.NewSize(620, d.MinSize().Height))
+	d.Show()
+	return d
+}
+
+// runPurge erases on a worker (one transaction, audited per trial).
+func (s *trialsScreen) runPurge() {
+	var res trial.PurgeResult
+	names := map[int64]string{}
+	for _, t := range s.trials {
+		names[t.ID] = t.Name
+	}
+	RunWithProgress(s.w, lang.L("trials.purging"), func(ctx context.Context, _ Progress) error {
+		var err error
+		res, err = s.svc.PurgeExpired(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			ShowError(s.w, err)
+			return
+		}
+		var purged []string
+		for _, id := range res.Trials {
+			if n, ok := names[id]; ok {
+				purged = append(purged, n)
+			} else {
+				purged = append(purged, trial.TrialSubject(id))
+			}
+		}
+		msg := lang.L("trials.purged", map[string]any{"N": res.Monitors, "Trials": strings.Join(purged, "、")})
+		if len(res.Trials) == 0 {
+			msg = lang.L("trials.purge_nothing")
+		}
+		dialog.ShowInformation(lang.L("trials.purge_title"), msg, s.w)
+		s.reload(0)
+	})
 }
