@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -66,6 +67,9 @@ type auditScreen struct {
 	plist    *widget.List
 	content  fyne.CanvasObject
 	loaded   audit.Filter // the filter of the entries shown
+	// loads counts load calls: only the latest one's result is shown
+	// (filters change faster than a large log is read).
+	loads atomic.Int64
 }
 
 // NewAudit shows the audit trail, newest first, with filters by action,
@@ -258,9 +262,13 @@ func (s *auditScreen) load() {
 		return
 	}
 	s.showFilterError("")
+	n := s.loads.Add(1)
 	Run(context.Background(), func(ctx context.Context) ([]audit.Entry, error) {
 		return audit.List(ctx, s.deps.DB, f)
 	}, func(es []audit.Entry, err error) {
+		if s.loads.Load() != n {
+			return // a newer filter is being read
+		}
 		if err != nil {
 			s.showFilterError(lang.L("audit.load_failed", map[string]any{"Err": err.Error()}))
 			return

@@ -555,6 +555,9 @@ func (s *staffScreen) confirmDisable() {
 			s.setDisabled(a.Login, disable)
 		}
 	}, s.w)
+	if disable {
+		d.SetConfirmImportance(widget.DangerImportance)
+	}
 	d.Resize(fyne.NewSize(520, d.MinSize().Height))
 	d.Show()
 }
@@ -588,6 +591,7 @@ func (s *staffScreen) confirmRotate() dialog.Dialog {
 			s.rotate()
 		}
 	}, s.w)
+	d.SetConfirmImportance(widget.WarningImportance)
 	d.Resize(fyne.NewSize(620, d.MinSize().Height))
 	d.Show()
 	return d
