@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -34,6 +35,7 @@ type ResultsSurvey interface {
 	Tally(ctx context.Context, f survey.Filter) (*survey.Tallies, error)
 	FreeTexts(ctx context.Context, f survey.Filter) ([]survey.FreeText, error)
 	Export(ctx context.Context, w io.Writer, opt survey.ExportOptions, progress func(done, total int)) error
+	ExportCSV(ctx context.Context, w io.Writer, opt survey.ExportOptions, progress func(done, total int)) error
 }
 
 // ResultsDeps is what the results screen needs besides the window.
@@ -62,6 +64,7 @@ type resultsScreen struct {
 	stageSel   *widget.Select
 	identified *widget.Check
 	exportBtn  *widget.Button
+	csvBtn     *widget.Button
 	count      *widget.Label
 	body       *fyne.Container
 
@@ -69,6 +72,10 @@ type resultsScreen struct {
 	texts   []survey.FreeText
 	rows    map[string][]string // variable → the cells shown (tests compare)
 	content fyne.CanvasObject
+	// saveFile asks where to save a file named name (with its extension
+	// ext, ".xlsx" or ".csv") and calls onPath with the path chosen; tests
+	// replace the file dialog.
+	saveFile func(name, ext string, onPath func(path string))
 }
 
 // NewResults shows per-question counts, the convenience and willingness
@@ -83,6 +90,7 @@ func newResultsScreen(w fyne.Window, deps ResultsDeps) *resultsScreen {
 		deps.Lang = "ja"
 	}
 	s := &resultsScreen{w: w, deps: deps}
+	s.saveFile = s.saveDialog
 	s.trialSel = newSelect([]string{lang.L("results.all_trials")}, func(string) { s.fillSessions(); s.load() })
 	s.trialSel.SetSelectedIndex(0)
 	s.sessionSel = newSelect([]string{lang.L("results.all_sessions")}, func(string) { s.load() })
@@ -94,14 +102,21 @@ func newResultsScreen(w fyne.Window, deps ResultsDeps) *resultsScreen {
 	s.stageSel = newSelect(stages, func(string) { s.load() })
 	s.stageSel.SetSelectedIndex(0)
 	s.identified = widget.NewCheck(lang.L("results.identified"), nil)
-	s.exportBtn = widget.NewButtonWithIcon(lang.L("results.export"), theme.DocumentSaveIcon(), s.chooseExportFile)
+	s.exportBtn = widget.NewButtonWithIcon(lang.L("results.export"), theme.DocumentSaveIcon(), func() {
+		s.confirmIdentified(func() {
+			s.saveFile(lang.L("results.export_file_name"), ".xlsx", s.export)
+		})
+	})
 	s.exportBtn.Importance = widget.HighImportance
+	s.csvBtn = widget.NewButtonWithIcon(lang.L("results.export_csv"), theme.DocumentSaveIcon(), func() {
+		s.confirmIdentified(s.chooseCSVEncoding)
+	})
 	s.count = widget.NewLabel("")
 	s.body = container.NewVBox()
 	filters := container.NewHBox(s.trialSel, s.sessionSel, s.stageSel)
 	top := container.NewVBox(
 		container.NewHBox(widget.NewLabelWithStyle(lang.L("nav.results"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.count),
-		container.NewBorder(nil, nil, filters, container.NewHBox(s.identified, s.exportBtn)))
+		container.NewBorder(nil, nil, filters, container.NewHBox(s.identified, s.exportBtn, s.csvBtn)))
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(s.body))
 	s.loadTrials()
 	return s
@@ -360,23 +375,49 @@ func (b stackedBar) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-// chooseExportFile asks where to write the workbook; an identified export
-// (monitors' names) is confirmed first.
-func (s *resultsScreen) chooseExportFile() {
+// confirmIdentified runs then at once for a pseudonymised export, and
+// after a confirmation for an identified one (monitors' names).
+func (s *resultsScreen) confirmIdentified(then func()) {
 	if !s.identified.Checked {
-		s.saveDialog()
+		then()
 		return
 	}
 	// TODO(staff accounts): only a coordinator may export names, and the
 	// export is to be logged; until roles exist a confirmation stands in.
 	dialog.ShowConfirm(lang.L("results.identified_title"), lang.L("results.identified_confirm"), func(ok bool) {
 		if ok {
-			s.saveDialog()
+			then()
 		}
 	}, s.w)
 }
 
-func (s *resultsScreen) saveDialog() {
+// chooseCSVEncoding asks for the CSV's character set, then where to save.
+func (s *resultsScreen) chooseCSVEncoding() {
+	encodings := []string{survey.EncodingUTF8, survey.EncodingShiftJIS}
+	labels := []string{lang.L("results.csv_utf8"), lang.L("results.csv_sjis")}
+	radio := widget.NewRadioGroup(labels, nil)
+	radio.Required = true
+	radio.SetSelected(labels[0])
+	note := widget.NewLabel(lang.L("results.csv_note"))
+	note.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(lang.L("results.csv_title"), lang.L("results.csv_choose_file"), lang.L("Cancel"),
+		container.NewVBox(radio, note), func(ok bool) {
+			if !ok {
+				return
+			}
+			enc := encodings[0]
+			for i, l := range labels {
+				if radio.Selected == l {
+					enc = encodings[i]
+				}
+			}
+			s.saveFile(lang.L("results.export_file_name"), ".csv", func(path string) { s.exportCSV(path, enc) })
+		}, s.w)
+	d.Resize(fyne.NewSize(560, d.MinSize().Height))
+	d.Show()
+}
+
+func (s *resultsScreen) saveDialog(name, ext string, onPath func(path string)) {
 	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 		if err != nil {
 			ShowError(s.w, err)
@@ -387,29 +428,50 @@ func (s *resultsScreen) saveDialog() {
 		}
 		path := wc.URI().Path()
 		wc.Close()
-		s.export(path)
+		onPath(path)
 	}, s.w)
-	d.SetFileName(lang.L("results.export_file_name") + ".xlsx")
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx"}))
+	d.SetFileName(name + ext)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
 	d.Resize(fyne.NewSize(900, 600))
 	d.Show()
+}
+
+func (s *resultsScreen) exportOptions() survey.ExportOptions {
+	return survey.ExportOptions{Filter: s.filter(), Identified: s.identified.Checked, Lang: s.deps.Lang, ExportedBy: s.deps.ExportedBy}
 }
 
 // export writes the workbook to path behind a progress bar with Cancel. It
 // writes beside path and renames, so a failed or cancelled export leaves no
 // partial workbook.
 func (s *resultsScreen) export(path string) {
-	opt := survey.ExportOptions{Filter: s.filter(), Identified: s.identified.Checked, Lang: s.deps.Lang, ExportedBy: s.deps.ExportedBy}
+	opt := s.exportOptions()
+	s.runExport(lang.L("results.export"), path, func(ctx context.Context, w io.Writer, progress Progress) error {
+		return s.deps.Survey.Export(ctx, w, opt, progress)
+	})
+}
+
+// exportCSV writes the Data sheet as CSV in encoding (survey.EncodingUTF8
+// or survey.EncodingShiftJIS) to path, as export does the workbook.
+func (s *resultsScreen) exportCSV(path, encoding string) {
+	opt := s.exportOptions()
+	opt.Encoding = encoding
+	s.runExport(lang.L("results.export_csv"), path, func(ctx context.Context, w io.Writer, progress Progress) error {
+		return s.deps.Survey.ExportCSV(ctx, w, opt, progress)
+	})
+}
+
+func (s *resultsScreen) runExport(title, path string, write func(ctx context.Context, w io.Writer, progress Progress) error) {
 	RunWithProgress(s.w, lang.L("results.exporting"), func(ctx context.Context, progress Progress) error {
-		return exportTo(ctx, path, func(w io.Writer) error {
-			return s.deps.Survey.Export(ctx, w, opt, progress)
-		})
+		return exportTo(ctx, path, func(w io.Writer) error { return write(ctx, w, progress) })
 	}, func(err error) {
+		if errors.Is(err, survey.ErrNoShiftJIS) {
+			err = errors.New(lang.L("results.csv_no_sjis", map[string]any{"Err": err.Error()}))
+		}
 		if err != nil {
 			ShowError(s.w, err)
 			return
 		}
-		dialog.ShowInformation(lang.L("results.export"), lang.L("results.exported", map[string]any{"Path": path}), s.w)
+		dialog.ShowInformation(title, lang.L("results.exported", map[string]any{"Path": path}), s.w)
 	})
 }
 
