@@ -187,15 +187,20 @@ func (s *trialsScreen) edit(i int) {
 	s.sessList.Refresh()
 	s.retain.SetText(t.RetainUntil)
 	s.showRetention(t)
-	if i < 0 {
-		s.addSess.Disable()
+	// A session that may not manage trials has the button hidden (access
+	// table): the date is then shown read-only.
+	if i < 0 || !s.retainOK.Visible() {
 		s.retain.Disable()
 		s.retainOK.Disable()
+	} else {
+		s.retain.Enable()
+		s.retainOK.Enable()
+	}
+	if i < 0 {
+		s.addSess.Disable()
 		return
 	}
 	s.addSess.Enable()
-	s.retain.Enable()
-	s.retainOK.Enable()
 	s.reloadSessions(t.ID)
 }
 
@@ -377,7 +382,7 @@ func (s *trialsScreen) showRetention(t trial.Trial) {
 // saveRetention sets (or, left empty, clears) the selected trial's
 // retention date; a bad date is shown under the field and changes nothing.
 func (s *trialsScreen) saveRetention() {
-	if s.selected < 0 {
+	if s.selected < 0 || s.retainOK.Disabled() {
 		return
 	}
 	id := s.trials[s.selected].ID

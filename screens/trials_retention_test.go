@@ -189,3 +189,26 @@ func TestPurgeConfirmsTrialsAndCountThenErases(t *testing.T) {
 		t.Errorf("second purge: %q", msg)
 	}
 }
+
+// Without the right to manage trials the date is read-only: the access
+// table hides its button, and Enter in the field does nothing either.
+func TestRetentionReadOnlyWhenItsButtonIsDenied(t *testing.T) {
+	svc := newService(t)
+	tr, err := svc.CreateTrial(context.Background(), trial.Trial{Name: "貸出実証 第1期", Kind: trial.KindLoan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := trialsScreenAt(t, svc)
+	HideActions(s.content, []string{"trials.retention_save", "trials.purge"})
+	s.list.Select(0)
+	waitIdle()
+	if !s.retain.Disabled() || s.retainOK.Visible() || s.purge.Visible() {
+		t.Errorf("entry disabled %v, set visible %v, purge visible %v", s.retain.Disabled(), s.retainOK.Visible(), s.purge.Visible())
+	}
+	s.retain.SetText("2017-03-31")
+	s.retain.OnSubmitted(s.retain.Text)
+	waitIdle()
+	if got := storedRetention(t, svc, tr.ID); got != "" {
+		t.Errorf("a denied session set the retention date to %q", got)
+	}
+}
