@@ -19,8 +19,8 @@ type need struct {
 	// open forms run without an account: they need no store, or handle
 	// sessions themselves (login, logout, whoami, the first `staff init`).
 	open bool
-	// self forms are for any logged-in account (its own password or PIN);
-	// the staff package refuses the rest.
+	// self forms are for any logged-in account (its own password); a flag
+	// aiming at another account asks for more.
 	self bool
 	// flags turn the form into another action when given.
 	flags []flagNeed
