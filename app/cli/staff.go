@@ -68,6 +68,9 @@ func runStaff(env *Env, args []string) error {
 		if *login == "" || *role == "" {
 			return Usagef("staff add: --login and --role are required")
 		}
+		if err := staff.ValidateLogin(*login); err != nil {
+			return Usagef("--login: %v", err)
+		}
 		if *name == "" {
 			*name = *login
 		}

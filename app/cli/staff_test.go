@@ -264,8 +264,17 @@ func TestStaffCommands(t *testing.T) {
 			}
 		}
 		refused(t, db, c, pw("sato")+pw("sato"), "already exists", "staff", "add", "--login", "sato", "--role", "staff")
-		if code, _, _ := runIn(t, db, c, "", "staff", "add", "--login", "bob", "--role", "boss"); code != 2 {
-			t.Fatalf("--role boss: exit %d", code)
+		for _, args := range [][]string{
+			{"staff", "add", "--login", "bob", "--role", "boss"},
+			{"staff", "add", "--login", "b!", "--role", "staff"},
+			{"staff", "role", "bob"},
+			{"staff", "disable"},
+			{"staff", "list", "extra"},
+			{"staff", "frobnicate"},
+		} {
+			if code, _, errs := runIn(t, db, c, "", args...); code != 2 || !strings.Contains(errs, "usage: jpkipilot staff init") {
+				t.Errorf("%v: exit %d %q", args, code, errs)
+			}
 		}
 
 		// Kiosk PINs: set by a coordinator for an account that runs kiosks.
