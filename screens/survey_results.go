@@ -22,6 +22,7 @@ import (
 
 	"jpkipilot/survey"
 	"jpkipilot/trial"
+	"jpkipilot/trial/pii"
 )
 
 // SurveyTrials is what the survey screens need from the trial service.
@@ -46,6 +47,10 @@ type ResultsDeps struct {
 	// ExportedBy names who exports, for the README sheet (the OS user until
 	// staff accounts exist).
 	ExportedBy string
+	// PII returns the logged-in account's data key, which opens the sealed
+	// names of an identified export; nil (or a nil key) fails such an
+	// export with pii.ErrLocked on a sealed store.
+	PII func() *pii.Key
 }
 
 // surveyStages are the stages the step filter offers: the ticket steps,
@@ -437,7 +442,11 @@ func (s *resultsScreen) saveDialog(name, ext string, onPath func(path string)) {
 }
 
 func (s *resultsScreen) exportOptions() survey.ExportOptions {
-	return survey.ExportOptions{Filter: s.filter(), Identified: s.identified.Checked, Lang: s.deps.Lang, ExportedBy: s.deps.ExportedBy}
+	opt := survey.ExportOptions{Filter: s.filter(), Identified: s.identified.Checked, Lang: s.deps.Lang, ExportedBy: s.deps.ExportedBy}
+	if opt.Identified && s.deps.PII != nil {
+		opt.PII = s.deps.PII()
+	}
+	return opt
 }
 
 // export writes the workbook to path behind a progress bar with Cancel. It

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"jpkipilot/survey"
+	"jpkipilot/trial/pii"
 )
 
 // overlayRadio finds the radio group of the dialog on top.
@@ -169,5 +170,37 @@ func TestResultsCSVShiftJISRefusedLeavesNoFile(t *testing.T) {
 	want := strings.SplitN(lang.L("results.csv_no_sjis", map[string]any{"Err": ""}), "\n", 2)[0]
 	if !strings.Contains(msg, want) {
 		t.Fatalf("error dialog says %q, want the screen's message %q naming the character", msg, want)
+	}
+}
+
+// TestResultsIdentifiedExportOpensSealedNames: the results screen hands
+// the logged-in account's data key to the export, so an identified CSV of
+// sealed names holds the names, not their ciphertext.
+func TestResultsIdentifiedExportOpensSealedNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.csv")
+	s, _, rs, _ := csvResults(t, path)
+	ctx := context.Background()
+	m := s.attendedMonitor(t)
+	key, err := pii.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := key.Seal("monitors.name", m.ID, m.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE monitors SET name = ? WHERE id = ?`), sealed, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	rs.deps.PII = func() *pii.Key { return key }
+	rs.identified.SetChecked(true)
+	rs.exportCSV(path, survey.EncodingUTF8)
+	waitIdle()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(got, []byte(m.Name)) || bytes.Contains(got, []byte(pii.Prefix)) {
+		t.Fatalf("identified CSV: name %q in the clear %v, sealed text %v", m.Name, bytes.Contains(got, []byte(m.Name)), bytes.Contains(got, []byte(pii.Prefix)))
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"jpkipilot/trial/bank"
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
 )
 
@@ -26,6 +27,10 @@ type ExportOptions struct {
 	// the export is to be logged; the role check arrives with the
 	// staff-accounts issue.
 	Identified bool
+	// PII opens the monitors' sealed names for an identified export; an
+	// identified export of sealed names without it fails with
+	// pii.ErrLocked (ciphertext is never exported).
+	PII        *pii.Key
 	Lang       string // labels of Data_Labels and Charts: "ja" (default) or "en"
 	ExportedBy string // who, for the README sheet
 	// Location is the time zone dates are written in (Excel has none);
@@ -184,7 +189,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			}
 			werr <- err
 		}()
-		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, func(r *scanRow) error {
+		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, opt.PII, func(r *scanRow) error {
 			if failed.Load() {
 				return errWriterFailed
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
 )
 
@@ -333,7 +334,11 @@ func answersColumn(d store.Dialect) string {
 // scan calls fn for every filtered response in id order, with its answers,
 // read in one query (one consistent read on SQLite too). fn must not use
 // the store: on SQLite its one connection is busy with the scan.
-func (s *Service) scan(ctx context.Context, rd reader, f Filter, l *layout, identified bool, fn func(*scanRow) error) error {
+//
+// identified adds the monitors' names, opened with key: a sealed name
+// without the key (pii.ErrLocked) or that does not open under it
+// (pii.ErrTampered) stops the scan; ciphertext is never handed out.
+func (s *Service) scan(ctx context.Context, rd reader, f Filter, l *layout, identified bool, key *pii.Key, fn func(*scanRow) error) error {
 	where, args := f.where()
 	names := "'' AS name, '' AS kana"
 	if identified {
@@ -347,6 +352,7 @@ func (s *Service) scan(ctx context.Context, rd reader, f Filter, l *layout, iden
 	}
 	defer rows.Close()
 	size := 8
+	opened := map[string][2]string{} // monitor id → name and kana
 	for rows.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -363,6 +369,16 @@ func (s *Service) scan(ctx context.Context, rd reader, f Filter, l *layout, iden
 		if r.Ref = l.refs[ref]; r.Ref == nil { // registered after prepare
 			continue
 		}
+		if identified {
+			n, ok := opened[r.MonitorID]
+			if !ok {
+				if n, err = openNames(key, r.MonitorID, r.Name, r.Kana); err != nil {
+					return err
+				}
+				opened[r.MonitorID] = n
+			}
+			r.Name, r.Kana = n[0], n[1]
+		}
 		r.Answers = make(map[string]string, size)
 		if answers.Valid {
 			if err := decodeAnswers(answers.String, r.Answers); err != nil {
@@ -378,4 +394,18 @@ func (s *Service) scan(ctx context.Context, rd reader, f Filter, l *layout, iden
 		return fmt.Errorf("survey: %w", store.MapErr(err))
 	}
 	return nil
+}
+
+// openNames opens a monitor's stored name and kana (sealed or, on a store
+// from before sealing, in the clear).
+func openNames(key *pii.Key, monitorID, name, kana string) ([2]string, error) {
+	var out [2]string
+	for i, v := range []struct{ field, stored string }{{"monitors.name", name}, {"monitors.kana", kana}} {
+		pt, err := key.Open(v.field, monitorID, v.stored)
+		if err != nil {
+			return out, fmt.Errorf("survey: identified export: the name of monitor %s: %w", monitorID, err)
+		}
+		out[i] = pt
+	}
+	return out, nil
 }

@@ -272,7 +272,7 @@ func (s *Service) Tally(ctx context.Context, f Filter) (*Tallies, error) {
 			return err
 		}
 		t := newTallier(l)
-		if err := s.scan(ctx, rd, f, l, false, func(r *scanRow) error { t.add(r); return nil }); err != nil {
+		if err := s.scan(ctx, rd, f, l, false, nil, func(r *scanRow) error { t.add(r); return nil }); err != nil {
 			return err
 		}
 		out = t.finish()

@@ -58,7 +58,10 @@ func runExport(env *Env, args []string) error {
 	if err != nil {
 		return Usagef("--encoding: %v", err)
 	}
-	opt := survey.ExportOptions{Identified: *identified, Lang: env.Lang, ExportedBy: whoami(), Encoding: enc}
+	// PII: the logged-in account's data key opens sealed names for
+	// --identified; without it a sealed store's names fail with
+	// pii.ErrLocked rather than being exported as ciphertext.
+	opt := survey.ExportOptions{Identified: *identified, PII: env.PII, Lang: env.Lang, ExportedBy: whoami(), Encoding: enc}
 	opt.FormID, opt.Step, opt.CompleteOnly = *form, *step, *complete
 	if *trial != "" {
 		id, err := strconv.ParseInt(*trial, 10, 64)
