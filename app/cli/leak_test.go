@@ -66,11 +66,14 @@ func (h *leakHaystack) check(t *testing.T, markers []string) {
 	if len(h.parts) == 0 {
 		t.Fatal("nothing was searched")
 	}
+	hexes := make([]string, len(markers))
+	for i, m := range markers {
+		hexes[i] = hex.EncodeToString([]byte(m))
+	}
 	for _, p := range h.parts {
 		lower := strings.ToLower(p.text)
-		for _, m := range markers {
-			hx := hex.EncodeToString([]byte(m))
-			if strings.Contains(p.text, m) || strings.Contains(lower, hx) {
+		for i, m := range markers {
+			if strings.Contains(p.text, m) || strings.Contains(lower, hexes[i]) {
 				t.Errorf("%s holds personal data %q", p.where, m)
 			}
 		}
