@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"jpkipilot/survey"
-	"jpkipilot/trial/store"
 )
 
 func init() {
@@ -77,14 +76,6 @@ func formsCheck(env *Env, path string) error {
 	}
 	fmt.Fprintf(env.Stdout, "%s: OK — form %s version %s, %d questions\n", path, f.ID, f.Version, len(f.Questions()))
 	return nil
-}
-
-func openSurveyStore(env *Env) (*survey.Service, func(), error) {
-	db, err := store.Open(env.Ctx, env.DSN)
-	if err != nil {
-		return nil, nil, err
-	}
-	return survey.New(db), func() { db.Close() }, nil
 }
 
 func formsAdd(env *Env, path string) error {

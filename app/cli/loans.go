@@ -12,7 +12,6 @@ import (
 
 	"jpkipilot/trial"
 	"jpkipilot/trial/audit"
-	"jpkipilot/trial/store"
 )
 
 func init() {
@@ -30,16 +29,6 @@ func init() {
 		Summary: "lend phone + SIM bundles to monitors, extend, take them back; overdue loans first",
 		Run:     runLoans,
 	})
-}
-
-func openDesk(env *Env) (*trial.Loans, func(), error) {
-	db, err := store.Open(env.Ctx, env.DSN)
-	if err != nil {
-		return nil, nil, err
-	}
-	desk := trial.NewLoans(db)
-	desk.PII = env.PII // the monitor's name in reminders and the loans CSV
-	return desk, func() { db.Close() }, nil
 }
 
 func runDevices(env *Env, args []string) error {
