@@ -115,5 +115,8 @@ func (s *Service) PurgeExpired(ctx context.Context) (PurgeResult, error) {
 	if err != nil {
 		return PurgeResult{}, fmt.Errorf("retention purge: %w", err)
 	}
+	if res.Monitors > 0 {
+		_ = s.DB.Scrub(ctx) // best effort: the erased pages' old frames leave the WAL
+	}
 	return res, nil
 }

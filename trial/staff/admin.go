@@ -470,5 +470,6 @@ func (s *Service) RotateDataKey(ctx context.Context, by *Session) error {
 		return err
 	}
 	by.Key = next
+	_ = s.DB.Scrub(ctx) // best effort, as after CreateFirst
 	return nil
 }

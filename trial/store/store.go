@@ -108,6 +108,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),
 		// FULL: a committed transaction is synced to the WAL before the call returns.
 		"synchronous(FULL)",
+		// Deleted and overwritten content is zeroed, not left in free pages:
+		// personal fields sealed or erased must not linger in the file.
+		"secure_delete(ON)",
 	} {
 		q.Add("_pragma", p)
 	}
@@ -124,7 +127,29 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, mapErr(err))
 	}
-	return &DB{DB: db, Dialect: SQLite, Where: path}, nil
+	out := &DB{DB: db, Dialect: SQLite, Where: path}
+	// A scrub a busy reader blocked last time is finished here.
+	_ = out.Scrub(ctx)
+	return out, nil
+}
+
+// Scrub makes sure no superseded page image outlives a change that removed
+// personal data (the first sealing, a key rotation, a retention purge): on
+// SQLite it checkpoints the WAL into the database file and truncates it, so
+// the old pages' frames are gone; PostgreSQL keeps no such file on the
+// laptop, so there it does nothing.
+func (db *DB) Scrub(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	var busy, logFrames, done int
+	if err := db.QueryRowxContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", mapErr(err))
+	}
+	if busy != 0 {
+		return fmt.Errorf("store: checkpoint: %w", ErrBusy)
+	}
+	return nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
