@@ -40,6 +40,10 @@ func init() {
 	})
 }
 
+// maxTokenTTL bounds --ttl: a token file unlocks personal data, so a
+// forgotten one should not stay good for long.
+const maxTokenTTL = 7 * 24 * time.Hour
+
 // newStaff returns the staff service on db; tests swap in cheap KDF costs.
 var newStaff = staff.New
 
@@ -164,8 +168,8 @@ func runLogin(env *Env, args []string) error {
 	if len(pos) != 0 {
 		return Usagef("login takes only flags, got %q", pos[0])
 	}
-	if *ttl <= 0 {
-		return Usagef("--ttl wants a positive duration such as 8h")
+	if *ttl <= 0 || *ttl > maxTokenTTL {
+		return Usagef("--ttl wants a duration up to %s, such as 8h", maxTokenTTL)
 	}
 	if *login == "" {
 		if *login = osLogin(); *login == "" {

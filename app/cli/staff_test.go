@@ -194,10 +194,13 @@ func TestTokenExpiresAndEndsWithTheAccount(t *testing.T) {
 		f.login(t, "a")
 		mustRunIn(t, db, f.tokens["a"], "", "trials", "list")
 
-		// --ttl must be a positive duration.
-		if code, _, _ := runIn(t, db, f.tokens["a"], pw("anna"), "login", "--user", "anna", "--ttl", "-1h"); code != 2 {
-			t.Fatalf("--ttl -1h: exit %d", code)
+		// --ttl must be a positive duration of a week at most.
+		for _, ttl := range []string{"-1h", "0s", "169h"} {
+			if code, _, _ := runIn(t, db, f.tokens["a"], pw("anna"), "login", "--user", "anna", "--ttl", ttl); code != 2 {
+				t.Fatalf("--ttl %s: exit %d", ttl, code)
+			}
 		}
+		mustRunIn(t, db, f.tokens["a"], pw("anna"), "login", "--user", "anna", "--ttl", "168h")
 	})
 }
 
