@@ -58,10 +58,10 @@ func (s *Service) actor(ctx context.Context) context.Context { return audit.Defa
 // Audit actions of the trial workspace that package audit has no constant
 // for (yet).
 const (
-	auditTrialCreate    = "trial.create"
-	auditTrialRetention = "trial.retention"
-	auditDeviceAdd      = "device.add"
-	auditDeviceImport   = "device.import"
+	auditTrialCreate    = audit.TrialCreate
+	auditTrialRetention = audit.TrialRetention
+	auditDeviceAdd      = audit.DeviceAdd
+	auditDeviceImport   = audit.DeviceImport
 )
 
 // TrialSubject is how a trial is named in the audit trail: "trial 3".

@@ -58,6 +58,12 @@ const (
 	LoanReturn        = "loan.return"
 	LoanEvent         = "loan.event"
 	KioskLeave        = "kiosk.leave"
+	TrialCreate       = "trial.create"
+	TrialRetention    = "trial.retention"
+	DeviceAdd         = "device.add"
+	DeviceImport      = "device.import"
+	TokenIssue        = "staff.token_issue"
+	TokenRevoke       = "staff.token_revoke"
 	KioskLeaveRefused = "kiosk.leave_refused"
 )
 

@@ -276,6 +276,12 @@ var actionLabels = map[string][2]string{
 	LoanEvent:         {"貸出記録", "loan event"},
 	KioskLeave:        {"キオスク終了", "kiosk left"},
 	KioskLeaveRefused: {"キオスク終了拒否", "kiosk leave refused"},
+	TrialCreate:       {"試行の作成", "trial created"},
+	TrialRetention:    {"保存期限の設定", "retention date set"},
+	DeviceAdd:         {"端末登録", "device added"},
+	DeviceImport:      {"端末取込", "devices imported"},
+	TokenIssue:        {"CLIログイン", "command-line session opened"},
+	TokenRevoke:       {"CLIログアウト", "command-line session closed"},
 }
 
 // ActionLabel is a reader's name for action in lang ("ja" or "en"); an

@@ -21,8 +21,8 @@ const DefaultTokenTTL = 12 * time.Hour
 
 // Audit actions for command-line tokens.
 const (
-	AuditTokenIssue  = "staff.token_issue"
-	AuditTokenRevoke = "staff.token_revoke"
+	AuditTokenIssue  = audit.TokenIssue
+	AuditTokenRevoke = audit.TokenRevoke
 )
 
 func tokenHash(raw []byte) string {
