@@ -391,7 +391,23 @@ type colPlan struct {
 	// 0/1 columns (select_multiple).
 	code, label map[string]any
 	idx         map[string]int
+	// Boxed once: the variable's name and question label (FreeText), and
+	// per distinct answer the cells of a select_multiple or a date.
+	name, question any
+	multi          map[string]*multiCells
+	dates          map[string]any
 }
+
+// multiCells are the cells of one select_multiple answer: the codes, the
+// joined labels and the 0/1 columns set.
+type multiCells struct {
+	codes, labels any
+	on            []int
+}
+
+// planCacheMax bounds the per-answer caches of a plan: answers that keep
+// differing are then worked out each time.
+const planCacheMax = 4096
 
 func (e *exporter) plan(fr *formRef) []colPlan {
 	if p, ok := e.plans[fr]; ok {
@@ -400,7 +416,8 @@ func (e *exporter) plan(fr *formRef) []colPlan {
 	var out []colPlan
 	for _, v := range fr.vars {
 		q := v.byRef[fr.info.Ref]
-		cp := colPlan{v: v, q: q, col: e.offset[v]}
+		cp := colPlan{v: v, q: q, col: e.offset[v], name: v.Name, question: q.Label.In(e.lang),
+			multi: map[string]*multiCells{}, dates: map[string]any{}}
 		if q.List != nil {
 			cp.code, cp.label = map[string]any{}, map[string]any{}
 			numeric := q.List.Numeric()
@@ -428,7 +445,7 @@ func (e *exporter) plan(fr *formRef) []colPlan {
 
 // fill puts a response's codes and labels into codes and texts (both
 // e.ncols long, cleared) and calls freeText for each text answer.
-func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(v *Variable, q *Question, val string) error) error {
+func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(p *colPlan, val any) error) error {
 	codes[0] = idText(r.ID)
 	codes[1] = r.Ref.info.ID
 	codes[2] = r.Ref.info.Version
@@ -451,7 +468,9 @@ func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(v *Variabl
 		nmeta += len(identifiedColumns)
 	}
 	copy(texts, codes[:nmeta])
-	for _, p := range e.plan(r.Ref) {
+	plans := e.plan(r.Ref)
+	for pi := range plans {
+		p := &plans[pi]
 		val := r.Answers[p.q.Name]
 		if val == "" {
 			continue
@@ -466,26 +485,20 @@ func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(v *Variabl
 				codes[col], texts[col] = boxed, boxed
 			}
 		case TypeSelectMultiple:
-			codes[col] = val
-			var labels strings.Builder
-			labels.Grow(len(val) * 2)
+			m := p.multi[val]
+			if m == nil {
+				m = p.multiCells(val)
+				if len(p.multi) < planCacheMax {
+					p.multi[val] = m
+				}
+			}
+			codes[col], texts[col] = m.codes, m.labels
 			for i := range len(p.v.Question.List.Choices) {
 				codes[col+1+i], texts[col+1+i] = 0, 0
 			}
-			for code := range strings.FieldsSeq(val) {
-				if labels.Len() > 0 {
-					labels.WriteString("; ")
-				}
-				if l, ok := p.label[code]; ok {
-					labels.WriteString(l.(string))
-				}
-				// The variable's own list decides the columns: a
-				// version with the same codes fills the same ones.
-				if i, ok := p.idx[code]; ok {
-					codes[col+1+i], texts[col+1+i] = 1, 1
-				}
+			for _, i := range m.on {
+				codes[col+1+i], texts[col+1+i] = 1, 1
 			}
-			texts[col] = labels.String()
 		case TypeInteger:
 			n, _ := strconv.ParseInt(val, 10, 64)
 			var boxed any = n
@@ -495,18 +508,23 @@ func (e *exporter) fill(r *scanRow, codes, texts []any, freeText func(v *Variabl
 			var boxed any = x
 			codes[col], texts[col] = boxed, boxed
 		case TypeDate:
-			d, err := time.Parse("2006-01-02", val)
-			if err != nil {
-				codes[col], texts[col] = val, val
-				break
+			cell, ok := p.dates[val]
+			if !ok {
+				if d, err := time.Parse("2006-01-02", val); err == nil {
+					cell = excelize.Cell{StyleID: e.styleDate, Value: d}
+				} else {
+					cell = val
+				}
+				if len(p.dates) < planCacheMax {
+					p.dates[val] = cell
+				}
 			}
-			cell := excelize.Cell{StyleID: e.styleDate, Value: d}
 			codes[col], texts[col] = cell, cell
 		default:
 			var boxed any = val // once for both rows
 			codes[col], texts[col] = boxed, boxed
 			if freeText != nil {
-				if err := freeText(p.v, p.q, val); err != nil {
+				if err := freeText(p, boxed); err != nil {
 					return err
 				}
 			}
@@ -525,8 +543,12 @@ func (e *exporter) writeResponse(r *scanRow) error {
 	default:
 		texts = make([]any, e.ncols)
 	}
-	err := e.fill(r, codes, texts, func(v *Variable, q *Question, val string) error {
-		e.freeVals = append(e.freeVals[:0], codes[0], r.MonitorID, r.Ref.info.ID, r.stage(), v.Name, q.Label.In(e.lang), val)
+	var monitor, formID, stage any // boxed once per response
+	err := e.fill(r, codes, texts, func(p *colPlan, val any) error {
+		if monitor == nil {
+			monitor, formID, stage = r.MonitorID, r.Ref.info.ID, r.stage()
+		}
+		e.freeVals = append(e.freeVals[:0], codes[0], monitor, formID, stage, p.name, p.question, val)
 		return e.free.setRow(e.freeVals)
 	})
 	if err != nil {
@@ -848,4 +870,25 @@ func (e *exporter) writeCharts(t *Tallies) error {
 		row = max(r+2, row+17)
 	}
 	return e.x.SetColWidth(sheet, "A", "A", 20)
+}
+
+// multiCells works out the cells of a select_multiple answer.
+func (p *colPlan) multiCells(val string) *multiCells {
+	m := &multiCells{codes: val}
+	var labels strings.Builder
+	for code := range strings.FieldsSeq(val) {
+		if labels.Len() > 0 {
+			labels.WriteString("; ")
+		}
+		if l, ok := p.label[code]; ok {
+			labels.WriteString(l.(string))
+		}
+		// The variable's own list decides the columns: a version with
+		// the same codes fills the same ones.
+		if i, ok := p.idx[code]; ok {
+			m.on = append(m.on, i)
+		}
+	}
+	m.labels = labels.String()
+	return m
 }

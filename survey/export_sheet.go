@@ -164,6 +164,10 @@ func appendInlineStr(b []byte, s string) []byte {
 		b = append(b, ` xml:space="preserve"`...)
 	}
 	b = append(b, '>')
+	if plainXMLText(s) {
+		b = append(b, s...)
+		return append(b, `</t></is></c>`...)
+	}
 	n := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -201,6 +205,36 @@ func appendInlineStr(b []byte, s string) []byte {
 		}
 	}
 	return append(b, `</t></is></c>`...)
+}
+
+// xmlSpecial marks the bytes a text needs escaping or dropping for: the
+// markup characters, CR, control characters, and 0xEF (which starts
+// U+FFFE and U+FFFF, not allowed in XML).
+var xmlSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = c != '\t' && c != '\n'
+	}
+	t['&'], t['<'], t['>'], t[0xEF] = true, true, true, true
+	return t
+}()
+
+// plainXMLText reports whether s goes into an inline string as it is:
+// valid UTF-8, nothing to escape or drop, and short enough that Excel's
+// 32,767-character limit cannot cut it.
+func plainXMLText(s string) bool {
+	if len(s) > 32767 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !xmlSpecial[s[i]] {
+			continue
+		}
+		// 0xEF also starts the full-width forms Japanese text is full of.
+		if s[i] != 0xEF || i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF) {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -11,7 +11,7 @@ import (
 // XML, and text XML can hold comes back exactly as typed.
 func FuzzAppendInlineStr(f *testing.F) {
 	for _, s := range []string{"", "読み取り完了が分かりにくい", " 前後に空白 ", "a & b < c > d \"e\"", "行1\r\n行2\n", "tab\there",
-		"ctl\x01\x1f", "emoji 🙂", "bad \xff utf-8", "\uFFFE\uFFFF", "]]>"} {
+		"ctl\x01\x1f", "emoji 🙂", "bad \xff utf-8", "\uFFFE\uFFFF", "]]>", "全角（括弧）：１２３", "a\uFFFEb", "\xef\xbf"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
