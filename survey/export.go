@@ -126,7 +126,9 @@ var errWriterFailed = errors.New("survey: export: writer failed")
 
 // Export writes the analysts' workbook for the filtered responses to w: the
 // sheets README, Data (codes), Data_Labels, Codebook, Summary, Charts and
-// FreeText. IDs are text, dates are dates, numbers are numbers. progress,
+// FreeText, and, when the store has them for the filter's trial, Loans,
+// Gate (entry-gate decisions) and BankLogin (bank attempts and the login
+// summary). IDs are text, dates are dates, numbers are numbers. progress,
 // if not nil, is called with responses done of total. Cancelling ctx stops
 // the export; nothing is written to w then.
 func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, progress func(done, total int)) error {
