@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,17 +81,45 @@ func (h *leakHaystack) check(t *testing.T, markers []string) {
 	}
 }
 
-// captureLogs sends the standard logger and slog's default to buf for the
-// rest of the test.
-func captureLogs(t *testing.T, buf *bytes.Buffer) {
+// captureLogs sends the standard logger and slog's default, and the
+// process's own standard output and error (a stray fmt.Println anywhere,
+// through a pipe), to one place until the returned stop is called; stop
+// restores them and returns what was written. Cleanup stops it if the test
+// did not.
+func captureLogs(t *testing.T) (stop func() []byte) {
 	prevOut, prevFlags, prevSlog := log.Writer(), log.Flags(), slog.Default()
-	log.SetOutput(buf)
-	slog.SetDefault(slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() {
-		log.SetOutput(prevOut)
-		log.SetFlags(prevFlags)
-		slog.SetDefault(prevSlog)
-	})
+	prevStdout, prevStderr := os.Stdout, os.Stderr
+	var logged bytes.Buffer // the logger and slog serialise their own writes
+	log.SetOutput(&logged)
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout, os.Stderr = w, w
+	var stray bytes.Buffer
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&stray, r)
+		close(copied)
+	}()
+	var once sync.Once
+	var all []byte
+	stop = func() []byte {
+		once.Do(func() {
+			os.Stdout, os.Stderr = prevStdout, prevStderr
+			w.Close()
+			<-copied
+			r.Close()
+			log.SetOutput(prevOut)
+			log.SetFlags(prevFlags)
+			slog.SetDefault(prevSlog)
+			all = append(logged.Bytes(), stray.Bytes()...)
+		})
+		return all
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }
 
 func TestPersonalDataNeverLeaks(t *testing.T) {
@@ -98,8 +127,7 @@ func TestPersonalDataNeverLeaks(t *testing.T) {
 	pki.DefaultKDF = pki.KDFParams{Time: 1, Memory: 1024, Threads: 1} // the sealed key records it
 	t.Cleanup(func() { pki.DefaultKDF = old })
 	eachTrialDB(t, func(t *testing.T, dsn string) {
-		var logs bytes.Buffer
-		captureLogs(t, &logs)
+		stopLogs := captureLogs(t)
 		dir := t.TempDir()
 		var hay leakHaystack
 		// run runs a command whose output must hold no personal data.
@@ -210,7 +238,7 @@ func TestPersonalDataNeverLeaks(t *testing.T) {
 				t.Errorf("table %s is empty: the search there proves nothing", table)
 			}
 		}
-		hay.add("the standard logger and slog", logs.Bytes())
+		hay.add("the standard logger, slog and the process's standard output and error", stopLogs())
 		hay.check(t, markers)
 	})
 }
@@ -443,8 +471,7 @@ func TestPersonalDataNeverLeaksWithAccounts(t *testing.T) {
 	pki.DefaultKDF = pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}
 	t.Cleanup(func() { newStaff, pki.DefaultKDF = prevStaff, prevKDF })
 	eachTrialDB(t, func(t *testing.T, dsn string) {
-		var logs bytes.Buffer
-		captureLogs(t, &logs)
+		stopLogs := captureLogs(t)
 		dir := t.TempDir()
 		var hay leakHaystack
 		exec := func(tf, stdin string, args ...string) (int, string, string) {
@@ -556,7 +583,7 @@ func TestPersonalDataNeverLeaksWithAccounts(t *testing.T) {
 		}
 
 		hay.addTables(t, dsn)
-		hay.add("the standard logger and slog", logs.Bytes())
+		hay.add("the standard logger, slog and the process's standard output and error", stopLogs())
 		hay.check(t, markers)
 	})
 }
