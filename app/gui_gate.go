@@ -55,11 +55,12 @@ func (g *gui) showGate() {
 			return
 		}
 		host, _ := os.Hostname()
+		gate := ticket.NewGate(g.db, s.event.ID, host, s.trust)
 		k := screens.NewGateKiosk(g.w, screens.GateDeps{
 			Event:     s.event,
-			Gate:      ticket.NewGate(g.db, s.event.ID, host, s.trust),
+			Gate:      gate, // takes up a newer CRL from the store before each decision
 			Readers:   g.readers,
-			CRLAge:    func() time.Duration { return s.trust.CRLAge(time.Now()) },
+			CRLAge:    func() time.Duration { return gate.HeldTrust().CRLAge(time.Now()) },
 			MaxCRLAge: ticket.DefaultMaxCRLAge,
 			Staff:     g.staff,
 			OnExit:    g.app.Quit,

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,18 +52,28 @@ func (ca *CA) IssueVirtualCard(ctx context.Context, p vcard.Profile, holder stri
 // than maxAge (or there is none), so that a gate or bank on this store
 // has one young enough to decide with. It reports whether it published.
 func (ca *CA) RefreshCRL(ctx context.Context, role Role, maxAge time.Duration) (bool, error) {
-	var thisUpdate time.Time
-	err := ca.db.GetContext(ctx, &thisUpdate, ca.db.Rebind(
-		"SELECT this_update FROM pki_crls WHERE ca_role = ? ORDER BY number DESC LIMIT 1"), string(role))
-	switch err = store.MapErr(err); {
-	case errors.Is(err, store.ErrNotFound):
+	thisUpdate, err := LatestCRLUpdate(ctx, ca.db, role)
+	switch {
 	case err != nil:
 		return false, err
-	case ca.now().Sub(thisUpdate) <= maxAge:
+	case !thisUpdate.IsZero() && ca.now().Sub(thisUpdate) <= maxAge:
 		return false, nil
 	}
 	if _, err := ca.PublishCRL(ctx, role, 0); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// LatestCRLUpdate is when role's newest stored CRL was issued (zero when
+// there is none): cheap enough to ask before every decision, so a gate
+// knows when to load a newer CRL.
+func LatestCRLUpdate(ctx context.Context, db *store.DB, role Role) (time.Time, error) {
+	var thisUpdate time.Time
+	err := db.GetContext(ctx, &thisUpdate, db.Rebind(
+		"SELECT this_update FROM pki_crls WHERE ca_role = ? ORDER BY number DESC LIMIT 1"), string(role))
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return thisUpdate.UTC(), store.MapErr(err)
 }

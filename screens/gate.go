@@ -25,6 +25,12 @@ type GateChecker interface {
 	Check(ctx context.Context, card *device.Card, detected time.Time, pin jpki.PINFunc) (ticket.Decision, error)
 }
 
+// trustRefresher is a GateChecker that can take up a newer CRL from the
+// store (ticket.Gate).
+type trustRefresher interface {
+	RefreshTrust(ctx context.Context) (bool, error)
+}
+
 // GateDeps is what the gate kiosk needs.
 type GateDeps struct {
 	Event   ticket.Event
@@ -175,7 +181,6 @@ func (g *GateKiosk) showDecision(d ticket.Decision, signal func(context.Context)
 	g.guide.Hide()
 	g.pictures.Hide()
 	g.feedback.content.Show()
-	g.feedback.finish(true, signal)
 	g.verdict.Show()
 	if d.Admit {
 		g.verdict.Text = lang.L("gate.admit")
@@ -196,6 +201,9 @@ func (g *GateKiosk) showDecision(d ticket.Decision, signal func(context.Context)
 	g.explain.Show()
 	g.showCRL()
 	g.body.Refresh()
+	// Last: the reader's signal reports back on its own (on a worker
+	// under the test driver, which runs fyne.Do where it is called).
+	g.feedback.finish(true, signal)
 }
 
 // showError is a read that did not come to a decision: hold again.
@@ -203,7 +211,6 @@ func (g *GateKiosk) showError(err error, signal func(context.Context) error) {
 	g.progress.Stop()
 	g.progress.Hide()
 	g.feedback.content.Show()
-	g.feedback.finish(false, signal)
 	g.verdict.Hide()
 	g.reason.SetText(gateErrorText(err))
 	g.reason.Show()
@@ -212,6 +219,7 @@ func (g *GateKiosk) showError(err error, signal func(context.Context) error) {
 	g.guide.Show()
 	g.pictures.Show()
 	g.body.Refresh()
+	g.feedback.finish(false, signal)
 }
 
 // ReasonText is the gate reason in the UI language.
@@ -269,6 +277,13 @@ func (g *GateKiosk) check(reader string, detected time.Time) {
 			return ticket.Decision{}, err
 		}
 		defer closeCard()
+		if r, ok := g.deps.Gate.(trustRefresher); ok {
+			// A CRL published since the last decision (a card just
+			// revoked) counts for this one.
+			if _, err := r.RefreshTrust(ctx); err != nil {
+				return ticket.Decision{}, err
+			}
+		}
 		return g.deps.Gate.Check(ctx, &device.Card{T: t}, detected, g.deps.PIN)
 	}, func(d ticket.Decision, err error) {
 		g.mu.Lock()

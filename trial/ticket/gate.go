@@ -77,6 +77,39 @@ type Gate struct {
 
 	prep  sync.Once
 	stmts gateStmts
+	// trustMu guards Trust once the gate runs (RefreshTrust swaps it).
+	trustMu sync.Mutex
+}
+
+// HeldTrust is the trust the gate decides with now.
+func (g *Gate) HeldTrust() *Trust {
+	g.trustMu.Lock()
+	defer g.trustMu.Unlock()
+	return g.Trust
+}
+
+// RefreshTrust takes up the store's newest auth CRL when it is newer than
+// the one held (a revocation published while the gate runs, or the daily
+// CRL), so it counts from the next decision. When nothing changed it reads
+// one row; loading a large CRL takes a while: call it between decisions,
+// off the UI goroutine. It reports whether the trust changed.
+func (g *Gate) RefreshTrust(ctx context.Context) (bool, error) {
+	held := g.HeldTrust()
+	if held == nil {
+		held = &Trust{}
+	}
+	newest, err := pki.LatestCRLUpdate(ctx, g.DB, pki.RoleAuth)
+	if err != nil || newest.IsZero() || (held.CRL != nil && !newest.After(held.CRL.ThisUpdate)) {
+		return false, err
+	}
+	t, err := LoadTrust(ctx, g.DB, held.MaxCRLAge)
+	if err != nil {
+		return false, err
+	}
+	g.trustMu.Lock()
+	g.Trust = t
+	g.trustMu.Unlock()
+	return true, nil
 }
 
 // gateStmts are the admission path's statements, prepared once per gate:
@@ -149,8 +182,9 @@ func (g *Gate) Check(ctx context.Context, card *device.Card, detected time.Time,
 	apdus0 := card.APDUCount()
 	d := Decision{Method: MethodCard}
 	now := g.Now()
-	d.CRLAge = g.Trust.CRLAge(now)
-	if err := g.Trust.Fresh(now); err != nil {
+	trust := g.HeldTrust()
+	d.CRLAge = trust.CRLAge(now)
+	if err := trust.Fresh(now); err != nil {
 		d.Reason, d.Detail = CRLTooOld, err.Error()
 		return g.log(ctx, d, card, apdus0, detected)
 	}
@@ -175,7 +209,7 @@ func (g *Gate) Check(ctx context.Context, card *device.Card, detected time.Time,
 		return Decision{}, err
 	}
 	d.CertSerial = pki.SerialHex(cert.SerialNumber)
-	if err := g.Trust.Validate(cert, g.Now()); err != nil {
+	if err := trust.Validate(cert, g.Now()); err != nil {
 		d.Reason, d.Detail = reasonOf(err), err.Error()
 		return g.log(ctx, d, card, apdus0, detected)
 	}

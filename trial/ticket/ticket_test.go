@@ -3,6 +3,7 @@ package ticket_test
 import (
 	"context"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -374,6 +375,35 @@ func FuzzPayment(f *testing.F) {
 		digits := strings.NewReplacer(" ", "", "-", "").Replace(number)
 		if len(digits) < 12 || len(digits) > 19 || !ticket.Luhn(digits) {
 			t.Fatalf("accepted %q", number)
+		}
+	})
+}
+
+// A running gate takes up a CRL published after it started: a card
+// revoked meanwhile is denied at its next hold; with nothing new it keeps
+// what it holds.
+func TestGateTakesUpNewerCRL(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		v := newVenue(t, db)
+		h := v.issue(vcard.MyNumber, "M070", 0)
+		v.apply(h, event, cardPIN)
+		if changed, err := v.gate.RefreshTrust(context.Background()); err != nil || changed {
+			t.Fatalf("nothing new: changed %v, %v", changed, err)
+		}
+		serial, _ := new(big.Int).SetString(h.serial, 16)
+		if err := v.ca.Revoke(context.Background(), serial, pki.KeyCompromise); err != nil {
+			t.Fatal(err)
+		}
+		v.ca.Now = func() time.Time { return time.Now().Add(2 * time.Second) } // a later CRL (times are in seconds)
+		v.now = v.now.Add(time.Hour)
+		if _, err := v.ca.PublishCRL(context.Background(), pki.RoleAuth, 0); err != nil {
+			t.Fatal(err)
+		}
+		if changed, err := v.gate.RefreshTrust(context.Background()); err != nil || !changed {
+			t.Fatalf("newer CRL: changed %v, %v", changed, err)
+		}
+		if d := v.check(h, nil); d.Admit || d.Reason != ticket.Revoked {
+			t.Fatalf("revoked meanwhile: %+v", d)
 		}
 	})
 }
