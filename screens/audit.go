@@ -40,11 +40,13 @@ type AuditDeps struct {
 // test checks that every action trial/audit declares is here.
 var auditActions = []string{
 	audit.Login, audit.LoginFailed, audit.Logout, audit.SessionLocked,
-	audit.StaffCreate, audit.StaffUpdate, audit.StaffDisable, audit.StaffPassword, audit.StaffPIN, audit.DataKeyRotate,
-	audit.MonitorEnrol, audit.MonitorEdit, audit.MonitorStatus, audit.MonitorConsent, audit.MonitorWithdraw,
+	audit.StaffCreate, audit.StaffUpdate, audit.StaffDisable, audit.StaffPassword, audit.StaffPIN,
+	audit.TokenIssue, audit.TokenRevoke, audit.DataKeyRotate,
+	audit.TrialCreate, audit.TrialRetention, audit.MonitorEnrol, audit.MonitorEdit, audit.MonitorStatus, audit.MonitorConsent, audit.MonitorWithdraw,
 	audit.MonitorDelete, audit.MonitorImport, audit.RetentionPurge, audit.Export,
 	audit.CAInit, audit.CAKeyUse, audit.CertIssue, audit.CertRevoke, audit.CRLPublish,
-	audit.LoanCheckout, audit.LoanReturn, audit.LoanEvent, audit.KioskLeave, audit.KioskLeaveRefused,
+	audit.DeviceAdd, audit.DeviceImport, audit.LoanCheckout, audit.LoanReturn, audit.LoanEvent,
+	audit.KioskLeave, audit.KioskLeaveRefused,
 }
 
 type auditScreen struct {
