@@ -347,6 +347,20 @@ func TestAnalystExportsPseudonymisedOnly(t *testing.T) {
 		refused(t, db, f.tokens["s"], "", "sato (staff) may not do export.pseudonymised", "export", "survey", "--out", pseudo)
 
 		mustRunIn(t, db, c, "", "export", "survey", "--identified", "--trial", "3", "--out", ident)
+		// The coordinator's file holds the names, opened; the analyst's none.
+		names := monitorNames(t, db, "carol", strings.TrimSpace(pw("carol")), 3)
+		inIdent, inPseudo := 0, 0
+		for _, n := range names {
+			if xlsxContains(t, ident, n) {
+				inIdent++
+			}
+			if xlsxContains(t, pseudo, n) {
+				inPseudo++
+			}
+		}
+		if inIdent == 0 || inPseudo != 0 || xlsxContains(t, ident, "pii1:") {
+			t.Fatalf("of %d names: %d in the identified export, %d in the pseudonymised one", len(names), inIdent, inPseudo)
+		}
 		entries := auditEntries(t, db, audit.Filter{Action: audit.Export})
 		if len(entries) != 2 {
 			t.Fatalf("%d export entries, want 2: %+v", len(entries), entries)
@@ -461,28 +475,46 @@ func TestNoSecretInOutputOrAuditTrail(t *testing.T) {
 	}
 }
 
-// rawNames is every monitor's name, opened with a coordinator's session.
+// rawNames is every monitor's name and kana, opened with a coordinator's
+// session.
 func rawNames(t *testing.T, dsn string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, m := range openedMonitors(t, dsn, "carol", "Tr1al-carol-new", 0) {
+		b.WriteString(m.Name + " " + m.Kana + " ")
+	}
+	return b.String()
+}
+
+// monitorNames is the names of a trial's monitors, opened.
+func monitorNames(t *testing.T, dsn, login, password string, trialID int64) []string {
+	t.Helper()
+	var names []string
+	for _, m := range openedMonitors(t, dsn, login, password, trialID) {
+		if m.Name != "" {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+func openedMonitors(t *testing.T, dsn, login, password string, trialID int64) []trial.Monitor {
 	t.Helper()
 	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	sess, err := newStaff(db).Login(context.Background(), "carol", "Tr1al-carol-new")
+	sess, err := newStaff(db).Login(context.Background(), login, password)
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := &Env{Ctx: context.Background(), PII: sess.Key}
-	ms, err := trialService(env, db).ListMonitors(context.Background(), trial.Filter{})
+	ms, err := trialService(env, db).ListMonitors(context.Background(), trial.Filter{TrialID: trialID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	for _, m := range ms {
-		b.WriteString(m.Name + " " + m.Kana + " ")
-	}
-	return b.String()
+	return ms
 }
 
 func TestDefaultTokenFileIsPerStore(t *testing.T) {
