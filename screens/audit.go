@@ -182,7 +182,7 @@ func newAuditScreen(w fyne.Window, deps AuditDeps) *auditScreen {
 	filters := container.NewBorder(nil, nil,
 		container.NewHBox(s.action,
 			container.NewGridWrap(fyne.NewSize(180, s.from.MinSize().Height), s.from),
-			widget.NewLabel("〜"),
+			widget.NewLabel(lang.L("audit.range_sep")),
 			container.NewGridWrap(fyne.NewSize(180, s.until.MinSize().Height), s.until)),
 		container.NewHBox(s.apply, s.count), s.subject)
 	top := container.NewVBox(tools, filters, s.filtErr)

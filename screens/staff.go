@@ -3,7 +3,6 @@ package screens
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -221,7 +220,7 @@ func (s *staffScreen) showAccount(a *staff.Account) {
 	for _, b := range buttons {
 		b.Enable()
 	}
-	s.title.SetText(fmt.Sprintf("%s（%s）", a.Login, a.DisplayName))
+	s.title.SetText(lang.L("staff.who", map[string]any{"Login": a.Login, "Name": a.DisplayName}))
 	key := lang.L("staff.key_none")
 	if a.Role.HoldsDataKey() {
 		key = lang.L("staff.key_held")
