@@ -261,6 +261,9 @@ func (g *gui) pages() []screens.Page {
 		{ID: screens.PageStaff, Title: lang.L("nav.staff"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewStaff(w, screens.StaffDeps{Service: g.staff, Session: sess})
 		}},
+		{ID: screens.PageAudit, Title: lang.L("nav.audit"), Icon: theme.HistoryIcon(), Make: func() fyne.CanvasObject {
+			return screens.NewAudit(w, screens.AuditDeps{DB: g.db, Session: sess})
+		}},
 		{ID: screens.PageSettings, Title: lang.L("nav.settings"), Icon: theme.SettingsIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewSettings(w, screens.SettingsDeps{
 				Service: svc, Prefs: g.app.Preferences(), Test: store.Test, Readers: g.readers,
