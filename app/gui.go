@@ -164,7 +164,7 @@ func (g *gui) setSession(sess *staff.Session) {
 
 // startSession runs after a login: the kiosk of --kiosk (for an account
 // that may start one), else the main window.
-func (g *gui) startSession(sess *staff.Session, first bool) {
+func (g *gui) startSession(sess *staff.Session, _ bool) {
 	if g.kiosk != "" && !screens.MayDo(sess, screens.ActKiosk) {
 		msg := widget.NewLabel(lang.L("login.kiosk_denied", map[string]any{"Role": screens.RoleLabel(sess.Account.Role)}))
 		msg.Wrapping = fyne.TextWrapWord
@@ -173,11 +173,11 @@ func (g *gui) startSession(sess *staff.Session, first bool) {
 		return
 	}
 	g.setSession(sess)
-	g.showMain(first)
+	g.showMain()
 }
 
 // showMain puts the session's pages into the window (or the kiosk).
-func (g *gui) showMain(first bool) {
+func (g *gui) showMain() {
 	if g.kiosk == "survey" {
 		g.showKiosk()
 		return
@@ -196,10 +196,11 @@ func (g *gui) showMain(first bool) {
 	})
 	g.setContent(g.lock.Watch(container.NewBorder(bar, nil, nil, nil, shell.Object())))
 	g.startLockTimer(g.lock)
+	// Right after the first coordinator was made the store has no trial:
+	// this is the first-run page's demo data offer.
 	if !g.probe && screens.MayDo(sess, screens.ActDemoOffer) {
 		screens.OfferDemo(g.w, demoSeeder{g.svc, g.db}, shell.Reload)
 	}
-	_ = first // the demo offer follows the first coordinator's creation: the store has no trial yet
 }
 
 // startLockTimer reads the inactivity timeout from the settings (off the
