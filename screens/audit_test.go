@@ -269,6 +269,19 @@ func TestAuditFilterOffersEveryAction(t *testing.T) {
 	}
 }
 
+// Action labels follow the language the app runs in (--lang en).
+func TestAuditActionLabelsInEnglish(t *testing.T) {
+	db, sess := auditDesk(t)
+	s := newAuditScreen(newWindow(t), AuditDeps{DB: db, Session: sess, Lang: "en"})
+	waitIdle()
+	if got := s.cellText(s.entries[0], 3); got != "monitor edited" {
+		t.Errorf("action cell %q in English", got)
+	}
+	if got := s.action.Options[1]; got != audit.ActionLabel(audit.Login, "en") || got == audit.ActionLabel(audit.Login, "ja") {
+		t.Errorf("first action in the filter %q in English", got)
+	}
+}
+
 func TestAuditPageNeedsViewAudit(t *testing.T) {
 	db, _ := auditDesk(t)
 	for _, role := range []staff.Role{staff.VenueStaff, staff.Analyst} {

@@ -409,7 +409,7 @@ func TestRotateDataKeyReseals(t *testing.T) {
 }
 
 func TestStaffPageNeedsACoordinator(t *testing.T) {
-	svc, sess, _ := staffDesk(t)
+	svc, _, _ := staffDesk(t)
 	for _, role := range []staff.Role{staff.VenueStaff, staff.Analyst} {
 		other := &staff.Session{Account: staff.Account{Login: "x", Role: role}}
 		w := newWindow(t)
@@ -422,7 +422,6 @@ func TestStaffPageNeedsACoordinator(t *testing.T) {
 	if s := newStaffScreen(newWindow(t), StaffDeps{Service: svc}); s.list != nil {
 		t.Error("no session gets the account list")
 	}
-	_ = sess
 }
 
 // relayout lays out everything on c again, top down, as the desktop driver
