@@ -274,7 +274,7 @@ func TestAuditActionLabelsInEnglish(t *testing.T) {
 	db, sess := auditDesk(t)
 	s := newAuditScreen(newWindow(t), AuditDeps{DB: db, Session: sess, Lang: "en"})
 	waitIdle()
-	if got := s.cellText(s.entries[0], 3); got != "monitor edited" {
+	if got := s.cellText(s.entries[0], 3); got != audit.ActionLabel(audit.MonitorEdit, "en") {
 		t.Errorf("action cell %q in English", got)
 	}
 	if got := s.action.Options[1]; got != audit.ActionLabel(audit.Login, "en") || got == audit.ActionLabel(audit.Login, "ja") {
