@@ -73,11 +73,11 @@ func TestAuditTableNewestFirstWithFilters(t *testing.T) {
 	for i := range cells {
 		cells[i] = s.cellText(top, i)
 	}
-	if want := strconv.Itoa(len(all)) + "|" + top.At.Format("2006-01-02 15:04:05") + "|sato|モニター編集|M-0002|contact changed"; strings.Join(cells, "|") != want {
+	if want := strconv.Itoa(len(all)) + "|" + top.At.Format("2006-01-02 15:04:05") + "|sato|" + audit.ActionLabel(audit.MonitorEdit, "ja") + "|M-0002|contact changed"; strings.Join(cells, "|") != want {
 		t.Errorf("top row %q, want %q", strings.Join(cells, "|"), want)
 	}
 
-	choose(s.action, "ログイン")
+	choose(s.action, audit.ActionLabel(audit.Login, "ja"))
 	waitIdle()
 	for _, e := range s.entries {
 		if e.Action != audit.Login {
