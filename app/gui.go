@@ -18,6 +18,7 @@ import (
 	"jpkipilot/survey"
 	"jpkipilot/trial"
 	"jpkipilot/trial/bank"
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/provision"
 	"jpkipilot/trial/staff"
 	"jpkipilot/trial/store"
@@ -227,6 +228,13 @@ func (g *gui) startLockTimer(l *screens.SessionLock) {
 func (g *gui) pages() []screens.Page {
 	w, svc, sess := g.w, g.svc, g.sess
 	who := sess.Account.Login
+	// Station pages list monitors by id only unless the role may see the
+	// monitor list; the lending desk then opens no names either.
+	monitors, loans := screens.MonitorsFor(sess, svc), g.loans
+	if !sess.May(staff.ListMonitors) {
+		loans = trial.NewLoans(g.db)
+		loans.Actor = who
+	}
 	trials := screens.TrialService(svc)
 	if !sess.May(staff.ManageTrials) {
 		trials = screens.ReadOnlyTrials{TrialService: svc, Session: sess}
@@ -237,33 +245,36 @@ func (g *gui) pages() []screens.Page {
 		{ID: screens.PageMonitors, Title: lang.L("nav.monitors"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject { return screens.NewMonitors(w, svc) }},
 		{ID: screens.PageImport, Title: lang.L("nav.import"), Icon: theme.UploadIcon(), Make: func() fyne.CanvasObject { return screens.NewImport(w, svc) }},
 		{ID: screens.PageReaders, Title: lang.L("nav.readers"), Icon: theme.ComputerIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewReaders(w, screens.ReadersDeps{Source: g.readers, Virtual: g.virt, Monitors: svc})
+			return screens.NewReaders(w, screens.ReadersDeps{Source: g.readers, Virtual: g.virt, Monitors: monitors})
 		}},
 		{ID: screens.PageTickets, Title: lang.L("nav.tickets"), Icon: theme.ConfirmIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewTickets(w, screens.TicketsDeps{Desk: ticket.NewService(g.db, nil), Readers: g.readers})
 		}},
 		{ID: screens.PageDevices, Title: lang.L("nav.devices"), Icon: theme.StorageIcon(), Make: func() fyne.CanvasObject { return screens.NewDevices(w, g.loans) }},
 		{ID: screens.PageLoans, Title: lang.L("nav.loans"), Icon: theme.MailSendIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewLoans(w, screens.LoansDeps{Loans: g.loans, Monitors: svc, Trials: svc})
+			return screens.NewLoans(w, screens.LoansDeps{Loans: loans, Monitors: monitors, Trials: svc})
 		}},
 		{ID: screens.PageProvision, Title: lang.L("nav.provision"), Icon: theme.LoginIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewProvision(w, screens.ProvisionDeps{Desk: provision.NewDesk(g.db), Readers: g.readers, Staff: who})
 		}},
 		{ID: screens.PageBank, Title: lang.L("nav.bank"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewBank(w, screens.BankDeps{Bank: bank.New(g.db), Monitors: svc, Trials: svc, Readers: g.readers, Staff: who})
+			return screens.NewBank(w, screens.BankDeps{Bank: bank.New(g.db), Monitors: monitors, Trials: svc, Readers: g.readers, Staff: who})
 		}},
 		{ID: screens.PageResults, Title: lang.L("nav.results"), Icon: theme.DocumentIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewResults(w, screens.ResultsDeps{Trials: svc, Survey: g.survey(), Lang: g.lang, ExportedBy: who})
+			return screens.NewResults(w, screens.ResultsDeps{Trials: svc, Survey: g.survey(), Lang: g.lang, ExportedBy: who,
+				PII: func() *pii.Key { return g.sess.Key }})
 		}},
 		{ID: screens.PageTranscribe, Title: lang.L("nav.transcribe"), Icon: theme.DocumentCreateIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewTranscribe(w, screens.TranscribeDeps{Trials: svc, Survey: g.survey(), Lang: g.lang})
 		}},
 		{ID: screens.PageForms, Title: lang.L("nav.forms"), Icon: theme.ListIcon(), Make: func() fyne.CanvasObject { return screens.NewForms(w, g.survey()) }},
 		{ID: screens.PageStaff, Title: lang.L("nav.staff"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewStaff(w, screens.StaffDeps{Service: g.staff, Session: sess})
+			return screens.NewStaff(w, screens.StaffDeps{Service: g.staff, Session: sess,
+				// A rotation replaces sess.Key: the services take the new one.
+				OnKeyRotated: func() { g.svc.PII, g.loans.PII = sess.Key, sess.Key }})
 		}},
 		{ID: screens.PageAudit, Title: lang.L("nav.audit"), Icon: theme.HistoryIcon(), Make: func() fyne.CanvasObject {
-			return screens.NewAudit(w, screens.AuditDeps{DB: g.db, Session: sess})
+			return screens.NewAudit(w, screens.AuditDeps{DB: g.db, Session: sess, Lang: g.lang})
 		}},
 		{ID: screens.PageSettings, Title: lang.L("nav.settings"), Icon: theme.SettingsIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewSettings(w, screens.SettingsDeps{

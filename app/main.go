@@ -47,7 +47,8 @@ func firstCommand(args []string) string {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case a == "--db" || a == "-db" || a == "--lang" || a == "-lang" || a == "--kiosk" || a == "-kiosk" || a == "--event" || a == "-event":
+		case a == "--db" || a == "-db" || a == "--lang" || a == "-lang" || a == "--kiosk" || a == "-kiosk" || a == "--event" || a == "-event" ||
+			a == "--token-file" || a == "-token-file":
 			i++ // the flag's value
 		case len(a) > 0 && a[0] == '-':
 		default:
@@ -66,6 +67,9 @@ func parseGUIFlags(args []string, stderr io.Writer) (Options, int) {
 	fs.StringVar(&o.Lang, "lang", "", "language: ja or en")
 	fs.StringVar(&o.Kiosk, "kiosk", "", "kiosk mode: gate or survey")
 	fs.StringVar(&o.Event, "event", "", "event for the gate kiosk")
+	// The GUI asks for its own login; the command line's session token file
+	// is accepted so that one set of global flags works for both.
+	fs.String("token-file", "", "command-line session token (the GUI asks for a login instead)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			cli.Run(context.Background(), []string{"help"}, nil, os.Stdout, stderr)

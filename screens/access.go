@@ -253,3 +253,28 @@ func (r ReadOnlyTrials) SetRetention(context.Context, int64, string) error { ret
 func (r ReadOnlyTrials) PurgeExpired(context.Context) (trial.PurgeResult, error) {
 	return trial.PurgeResult{}, r.Session.Require(staff.RetentionPurge)
 }
+
+// PseudonymousMonitors is the monitor list a station page gets when the
+// session may not list monitors with their names (venue staff): pickers
+// offer ids only, so the lending desk or a demo station never shows every
+// participant's name — only the monitor's id the person in front of staff
+// gives. Sealed tells the page the fields were withheld.
+type PseudonymousMonitors struct{ MonitorLister }
+
+// ListMonitors lists the monitors without name, kana or contact.
+func (p PseudonymousMonitors) ListMonitors(ctx context.Context, f trial.Filter) ([]trial.Monitor, error) {
+	ms, err := p.MonitorLister.ListMonitors(ctx, f)
+	for i := range ms {
+		ms[i].Name, ms[i].Kana, ms[i].Contact, ms[i].Sealed = "", "", "", true
+	}
+	return ms, err
+}
+
+// MonitorsFor returns m as it is for a session that may list monitors,
+// else m without personal fields (PseudonymousMonitors).
+func MonitorsFor(sess *staff.Session, m MonitorLister) MonitorLister {
+	if sess.May(staff.ListMonitors) {
+		return m
+	}
+	return PseudonymousMonitors{m}
+}

@@ -287,3 +287,33 @@ func TestReadOnlyTrialsRefusesChanges(t *testing.T) {
 		t.Error("the trial was changed")
 	}
 }
+
+// Venue staff's station pages never get names: the picker of the loans desk,
+// the bank and the virtual cards lists ids only.
+func TestStationMonitorListsArePseudonymousForVenueStaff(t *testing.T) {
+	svc := newService(t)
+	ctx := context.Background()
+	tr, err := svc.CreateTrial(ctx, trial.Trial{Name: "会場", Kind: trial.KindVenue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Enrol(ctx, trial.Monitor{TrialID: tr.ID, Name: "東雲 瑞穂", Kana: "シノノメ ミズホ", Contact: "s@example.jp"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		role  staff.Role
+		names bool
+	}{{staff.Coordinator, true}, {staff.VenueStaff, false}, {staff.Analyst, false}} {
+		sess := &staff.Session{Account: staff.Account{Login: "x", Role: c.role}}
+		ms, err := MonitorsFor(sess, svc).ListMonitors(ctx, trial.Filter{})
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("%s: %v, %v", c.role, ms, err)
+		}
+		if got := ms[0].Name != "" || ms[0].Kana != "" || ms[0].Contact != ""; got != c.names {
+			t.Errorf("%s: personal fields shown = %v, want %v (%+v)", c.role, got, c.names, ms[0])
+		}
+		if ms[0].ID == "" {
+			t.Errorf("%s: the id is gone too", c.role)
+		}
+	}
+}
