@@ -73,7 +73,7 @@ func newPINPad(req jpki.PINRequest, done func(string, error)) *pinPad {
 	} else {
 		p.entry.SetPlaceHolder(lang.L("pinpad.sign_format"))
 	}
-	p.purpose = widget.NewLabel(lang.L("pinpad.purpose", map[string]any{"Purpose": req.Purpose}))
+	p.purpose = widget.NewLabel(lang.L("pinpad.purpose", map[string]any{"Purpose": purposeLabel(req.Purpose)}))
 	p.purpose.Wrapping = fyne.TextWrapWord
 	p.tries = widget.NewLabel(pinTriesText(req))
 	if req.TriesLeft <= 1 {
@@ -165,4 +165,19 @@ func (p *pinPad) finish(pin string, err error) {
 		p.dlg.Hide()
 	}
 	done(pin, err)
+}
+
+// purposeLabel is the card client's purpose in the UI language; purposes
+// the screens set themselves are already translated.
+func purposeLabel(p string) string {
+	key, ok := map[string]string{
+		jpki.PurposeReadSignCert: "pinpad.purpose_read_sign",
+		jpki.PurposeReadAuthCert: "pinpad.purpose_read_auth",
+		jpki.PurposeSignAuth:     "pinpad.purpose_sign_auth",
+		jpki.PurposeSignSign:     "pinpad.purpose_sign_sign",
+	}[p]
+	if !ok {
+		return p
+	}
+	return lang.L(key)
 }

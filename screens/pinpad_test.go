@@ -3,6 +3,7 @@ package screens
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -119,5 +120,31 @@ func TestPINPadKeypad(t *testing.T) {
 	test.Tap(p.ok)
 	if r := <-out; r.err != nil || r.pin != "1234" {
 		t.Fatalf("got %q, %v; want 1234", r.pin, r.err)
+	}
+}
+
+// The card client's purposes (English, for logs) show in the UI language.
+func TestPINPadPurposeTranslated(t *testing.T) {
+	_, p, out := askPIN(t, context.Background(), jpki.PINRequest{Kind: jpki.Auth, TriesLeft: 3, Max: 3, Purpose: jpki.PurposeSignAuth})
+	got := p.purpose.Text
+	test.Tap(p.cancel)
+	<-out
+	if got != "用途: 利用者証明用の鍵で署名（本人確認）" {
+		t.Errorf("the pad says %q", got)
+	}
+	t.Cleanup(func() { _ = LoadTranslations("ja") })
+	for _, c := range []struct{ lang, purpose, want string }{
+		{"ja", jpki.PurposeReadSignCert, "署名用電子証明書の読み取り"},
+		{"ja", jpki.PurposeSignSign, "署名用の鍵で署名"},
+		{"en", jpki.PurposeSignAuth, "sign with the user-authentication key (proves it is you)"},
+		{"en", jpki.PurposeReadAuthCert, "read the user-authentication certificate"},
+		{"ja", "インターネットバンキングにログインする", "インターネットバンキングにログインする"},
+	} {
+		if err := LoadTranslations(c.lang); err != nil {
+			t.Fatal(err)
+		}
+		if got := purposeLabel(c.purpose); got != c.want {
+			t.Errorf("%s %q: %q, want %q", c.lang, c.purpose, got, c.want)
+		}
 	}
 }

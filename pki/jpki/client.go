@@ -209,14 +209,14 @@ func (c *Client) readCertificate(ctx context.Context, kind CertKind, pin PINFunc
 		if pin == nil {
 			return nil, fmt.Errorf("the signature certificate needs the sign PIN: %w", device.ErrSecurityStatus)
 		}
-		if err := c.verifyWith(ctx, Sign, pin, "read the signature certificate"); err != nil {
+		if err := c.verifyWith(ctx, Sign, pin, PurposeReadSignCert); err != nil {
 			return nil, err
 		}
 	}
 	der, err := c.readCertEF(ctx, kind.ef())
 	if kind == CertAuth && pin != nil && errors.Is(err, device.ErrSecurityStatus) {
 		// A phone token guards its auth certificate with the auth PIN.
-		if err := c.verifyWith(ctx, Auth, pin, "read the authentication certificate"); err != nil {
+		if err := c.verifyWith(ctx, Auth, pin, PurposeReadAuthCert); err != nil {
 			return nil, err
 		}
 		der, err = c.readCertEF(ctx, kind.ef())

@@ -90,7 +90,7 @@ func (s *KeySigner) SignContext(ctx context.Context, digest []byte, opts crypto.
 }
 
 func (c *Client) sign(ctx context.Context, kind Kind, pin PINFunc, di []byte, sigLen int) ([]byte, error) {
-	if err := c.verifyWith(ctx, kind, pin, "sign with the "+kind.String()+" key"); err != nil {
+	if err := c.verifyWith(ctx, kind, pin, signPurpose(kind)); err != nil {
 		return nil, err
 	}
 	if err := c.selectEF(ctx, kind.keyEF()); err != nil {
@@ -104,4 +104,20 @@ func (c *Client) sign(ctx context.Context, kind Kind, pin PINFunc, di []byte, si
 		return nil, fmt.Errorf("COMPUTE DIGITAL SIGNATURE: card returned %d bytes, want %d for the certificate's key", len(sig), sigLen)
 	}
 	return sig, nil
+}
+
+// The purposes the client asks a PIN for (PINRequest.Purpose). They are
+// English for logs and the command line; a GUI shows its own words for them.
+const (
+	PurposeReadSignCert = "read the signature certificate"
+	PurposeReadAuthCert = "read the authentication certificate"
+	PurposeSignAuth     = "sign with the auth key"
+	PurposeSignSign     = "sign with the sign key"
+)
+
+func signPurpose(k Kind) string {
+	if k == Sign {
+		return PurposeSignSign
+	}
+	return PurposeSignAuth
 }
