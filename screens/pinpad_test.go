@@ -3,7 +3,6 @@ package screens
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
