@@ -17,6 +17,7 @@ import (
 	"jpkipilot/screens"
 	"jpkipilot/survey"
 	"jpkipilot/trial"
+	"jpkipilot/trial/audit"
 	"jpkipilot/trial/bank"
 	"jpkipilot/trial/pii"
 	"jpkipilot/trial/provision"
@@ -262,7 +263,10 @@ func (g *gui) pages() []screens.Page {
 		}},
 		{ID: screens.PageResults, Title: lang.L("nav.results"), Icon: theme.DocumentIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewResults(w, screens.ResultsDeps{Trials: svc, Survey: g.survey(), Lang: g.lang, ExportedBy: who,
-				PII: func() *pii.Key { return g.sess.Key }})
+				PII: func() *pii.Key { return g.sess.Key },
+				Record: func(ctx context.Context, detail string) error {
+					return audit.RecordNow(sess.Context(ctx), g.db, audit.Export, "survey", detail)
+				}})
 		}},
 		{ID: screens.PageTranscribe, Title: lang.L("nav.transcribe"), Icon: theme.DocumentCreateIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewTranscribe(w, screens.TranscribeDeps{Trials: svc, Survey: g.survey(), Lang: g.lang})

@@ -51,6 +51,10 @@ type ResultsDeps struct {
 	// names of an identified export; nil (or a nil key) fails such an
 	// export with pii.ErrLocked on a sealed store.
 	PII func() *pii.Key
+	// Record writes the export's audit entry (detail from
+	// survey.ExportOptions.AuditDetail) before the file takes its name; an
+	// export whose entry cannot be written leaves no file. Nil: no trail.
+	Record func(ctx context.Context, detail string) error
 }
 
 // surveyStages are the stages the step filter offers: the ticket steps,
@@ -455,8 +459,28 @@ func (s *resultsScreen) exportOptions() survey.ExportOptions {
 func (s *resultsScreen) export(path string) {
 	opt := s.exportOptions()
 	s.runExport(lang.L("results.export"), path, func(ctx context.Context, w io.Writer, progress Progress) error {
-		return s.deps.Survey.Export(ctx, w, opt, progress)
+		return s.audited(ctx, opt, "xlsx", progress, func(progress Progress) error { return s.deps.Survey.Export(ctx, w, opt, progress) })
 	})
+}
+
+// audited runs write, then records the export in the audit trail (before
+// exportTo gives the file its name): the trail knows every file made.
+func (s *resultsScreen) audited(ctx context.Context, opt survey.ExportOptions, format string, progress Progress, write func(Progress) error) error {
+	responses := 0
+	count := func(done, total int) {
+		responses = total
+		progress(done, total)
+	}
+	if err := write(count); err != nil {
+		return err
+	}
+	if s.deps.Record == nil {
+		return nil
+	}
+	if err := s.deps.Record(ctx, opt.AuditDetail(format, responses)); err != nil {
+		return fmt.Errorf("%s: %w", lang.L("results.export_not_audited"), err)
+	}
+	return nil
 }
 
 // exportCSV writes the Data sheet as CSV in encoding (survey.EncodingUTF8
@@ -465,7 +489,7 @@ func (s *resultsScreen) exportCSV(path, encoding string) {
 	opt := s.exportOptions()
 	opt.Encoding = encoding
 	s.runExport(lang.L("results.export_csv"), path, func(ctx context.Context, w io.Writer, progress Progress) error {
-		return s.deps.Survey.ExportCSV(ctx, w, opt, progress)
+		return s.audited(ctx, opt, "csv "+encoding, progress, func(progress Progress) error { return s.deps.Survey.ExportCSV(ctx, w, opt, progress) })
 	})
 }
 

@@ -3,7 +3,9 @@ package screens
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -344,4 +346,41 @@ func selectThen(sel *widget.Select, option string) {
 	sel.OnChanged = changed
 	changed(option)
 	waitIdle()
+}
+
+// The GUI's export is in the audit trail (what, how many, identified or
+// not), and an export the trail refuses leaves no file.
+func TestResultsExportIsAudited(t *testing.T) {
+	s := withDemoAnswers(t)
+	w := newWindow(t)
+	var details []string
+	refuse := false
+	rs := newResultsScreen(w, ResultsDeps{Trials: s.trials, Survey: s.survey, ExportedBy: "staff",
+		Record: func(ctx context.Context, detail string) error {
+			if refuse {
+				return errors.New("database is locked")
+			}
+			details = append(details, detail)
+			return nil
+		}})
+	show(w, rs.content)
+	dir := t.TempDir()
+	rs.export(filepath.Join(dir, "a.xlsx"))
+	waitIdle()
+	rs.exportCSV(filepath.Join(dir, "a.csv"), survey.EncodingUTF8)
+	waitIdle()
+	want := fmt.Sprintf("identified no; %d responses", rs.tallies.Responses)
+	if len(details) != 2 || !strings.HasPrefix(details[0], "format xlsx; "+want) || !strings.HasPrefix(details[1], "format csv utf-8; "+want) {
+		t.Fatalf("audit details %q, want xlsx then csv with %q", details, want)
+	}
+	refuse = true
+	path := filepath.Join(dir, "refused.xlsx")
+	rs.export(path)
+	waitIdle()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("an export the audit trail refused left a file: %v", err)
+	}
+	if len(details) != 2 {
+		t.Fatalf("details grew to %q", details)
+	}
 }

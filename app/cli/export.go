@@ -104,7 +104,7 @@ func runExport(env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.RecordNow(env.Ctx, svc.DB, audit.Export, "survey", exportDetail(format, opt, responses)); err != nil {
+		if err := audit.RecordNow(env.Ctx, svc.DB, audit.Export, "survey", opt.AuditDetail(format, responses)); err != nil {
 			return fmt.Errorf("not exported: the audit trail did not take the entry: %w", err)
 		}
 		return nil
@@ -114,31 +114,6 @@ func runExport(env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s: %d responses\n", *out, responses)
 	return nil
-}
-
-// exportDetail is the audit detail of a survey export: format, identified
-// or not, filters and the count.
-func exportDetail(format string, opt survey.ExportOptions, responses int) string {
-	yes := func(b bool) string {
-		if b {
-			return "yes"
-		}
-		return "no"
-	}
-	d := fmt.Sprintf("format %s; identified %s; %d responses", format, yes(opt.Identified), responses)
-	if opt.TrialID != nil {
-		d += fmt.Sprintf("; trial %d", *opt.TrialID)
-	}
-	if opt.Step != "" {
-		d += "; step " + opt.Step
-	}
-	if opt.FormID != "" {
-		d += "; form " + opt.FormID
-	}
-	if opt.CompleteOnly {
-		d += "; complete only"
-	}
-	return d
 }
 
 func whoami() string {
