@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -50,6 +52,7 @@ type settingsScreen struct {
 	testBtn  *widget.Button
 	reader   *widget.SelectEntry
 	readers  []string // names offered by the reader entry
+	lockMins *widget.Entry
 	content  fyne.CanvasObject
 }
 
@@ -76,6 +79,10 @@ func newSettingsScreen(w fyne.Window, deps SettingsDeps) *settingsScreen {
 	s.testBtn = widget.NewButton(lang.L("settings.test"), s.testConnection)
 	s.reader = widget.NewSelectEntry(nil)
 	s.reader.SetPlaceHolder(lang.L("settings.reader_placeholder"))
+	s.lockMins = widget.NewEntry()
+	s.lockMins.Validator = validLockMinutes
+	lockHint := widget.NewLabel(lang.L("settings.lock_minutes_hint"))
+	lockHint.Wrapping = fyne.TextWrapWord
 
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("settings.language"), s.language),
@@ -83,6 +90,7 @@ func newSettingsScreen(w fyne.Window, deps SettingsDeps) *settingsScreen {
 		widget.NewFormItem("", s.result),
 		widget.NewFormItem(lang.L("settings.reader"), s.reader),
 		widget.NewFormItem(lang.L("settings.reader_model"), newReaderModelSetting(deps.Prefs, func() string { return s.reader.Text })),
+		widget.NewFormItem(lang.L("settings.lock_minutes"), container.NewVBox(s.lockMins, lockHint)),
 	)
 	form.SubmitText = lang.L("settings.save")
 	form.OnSubmit = s.save
@@ -99,8 +107,8 @@ func newSettingsScreen(w fyne.Window, deps SettingsDeps) *settingsScreen {
 
 func (s *settingsScreen) load() {
 	type loaded struct {
-		language, reader string
-		readers          []string
+		language, reader, lock string
+		readers                []string
 	}
 	Run(context.Background(), func(ctx context.Context) (loaded, error) {
 		var l loaded
@@ -109,6 +117,9 @@ func (s *settingsScreen) load() {
 			return l, err
 		}
 		if l.reader, err = s.deps.Service.GetSetting(ctx, trial.SettingDefaultReader); err != nil {
+			return l, err
+		}
+		if l.lock, err = s.deps.Service.GetSetting(ctx, SettingLockMinutes); err != nil {
 			return l, err
 		}
 		if s.deps.Readers != nil {
@@ -131,6 +142,7 @@ func (s *settingsScreen) load() {
 		s.readers = l.readers
 		s.reader.SetOptions(l.readers)
 		s.reader.SetText(l.reader)
+		s.lockMins.SetText(strconv.Itoa(int(LockTimeout(l.lock) / time.Minute)))
 	})
 }
 
@@ -188,8 +200,16 @@ func (s *settingsScreen) selectedLanguage() string {
 
 func (s *settingsScreen) save() {
 	language, reader, dsn := s.selectedLanguage(), s.reader.Text, s.dsn.Text
+	if err := validLockMinutes(s.lockMins.Text); err != nil {
+		ShowError(s.w, err)
+		return
+	}
+	lockMins := strings.TrimSpace(s.lockMins.Text)
 	Run(context.Background(), func(ctx context.Context) (struct{}, error) {
 		if err := s.deps.Service.SetSetting(ctx, trial.SettingLanguage, language); err != nil {
+			return struct{}{}, err
+		}
+		if err := s.deps.Service.SetSetting(ctx, SettingLockMinutes, lockMins); err != nil {
 			return struct{}{}, err
 		}
 		return struct{}{}, s.deps.Service.SetSetting(ctx, trial.SettingDefaultReader, reader)
@@ -201,4 +221,13 @@ func (s *settingsScreen) save() {
 		s.deps.Prefs.SetString(PrefStoreDSN, dsn)
 		dialog.ShowInformation(lang.L("settings.saved_title"), lang.L("settings.saved"), s.w)
 	})
+}
+
+// validLockMinutes accepts the inactivity lock's minutes: 0 (off) to 1440.
+func validLockMinutes(v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 || n > 24*60 {
+		return errors.New(lang.L("settings.lock_minutes_bad"))
+	}
+	return nil
 }

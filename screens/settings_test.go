@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -87,5 +88,30 @@ func TestSettingsSaveLanguageReaderAndStore(t *testing.T) {
 	}
 	if v := fyne.CurrentApp().Preferences().String(PrefStoreDSN); v != "/srv/trial.db" {
 		t.Errorf("saved store = %q", v)
+	}
+}
+
+// The inactivity lock's minutes: shown (default 10), saved, and refused
+// out of range without saving anything.
+func TestSettingsLockMinutes(t *testing.T) {
+	svc := newService(t)
+	s, _ := newSettings(t, svc)
+	if s.lockMins.Text != "10" {
+		t.Errorf("lock minutes shown = %q, want the default 10", s.lockMins.Text)
+	}
+	ctx := context.Background()
+	s.lockMins.SetText("25")
+	s.save()
+	waitIdle()
+	if v, _ := svc.GetSetting(ctx, SettingLockMinutes); v != "25" || LockTimeout(v) != 25*time.Minute {
+		t.Errorf("saved lock minutes = %q", v)
+	}
+	for _, bad := range []string{"-1", "abc", "1441", ""} {
+		s.lockMins.SetText(bad)
+		s.save()
+		waitIdle()
+		if v, _ := svc.GetSetting(ctx, SettingLockMinutes); v != "25" {
+			t.Errorf("after %q the setting is %q", bad, v)
+		}
 	}
 }
