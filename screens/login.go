@@ -166,8 +166,8 @@ func (l *Login) doCreate() {
 		l.result.SetText(lang.L("login.password_mismatch"))
 		return
 	}
-	if err := staff.ValidatePassword(password); err != nil {
-		l.result.SetText(err.Error())
+	if err := staff.ValidatePasswordFor(login, password); err != nil {
+		l.result.SetText(staffErrorText(err))
 		return
 	}
 	l.work(func(ctx context.Context) (*staff.Session, error) {
@@ -214,7 +214,7 @@ func LoginError(err error) string {
 	case errors.Is(err, staff.ErrDisabled):
 		return lang.L("login.disabled")
 	}
-	return err.Error()
+	return staffErrorText(err) // a refused first coordinator's field, in the UI language
 }
 
 // SessionBar is the strip above the main window's pages: who is logged in,

@@ -78,6 +78,10 @@ func TestLoginFirstRunCreatesTheFirstCoordinator(t *testing.T) {
 	if !strings.Contains(l.result.Text, "10") || res.calls != 0 {
 		t.Fatalf("a short password: %q (%d logins)", l.result.Text, res.calls)
 	}
+	// The staff package's reasons come in the UI's language (Japanese here).
+	if strings.Contains(l.result.Text, "at least") || strings.Contains(l.result.Text, "characters") {
+		t.Errorf("the reason is not translated: %q", l.result.Text)
+	}
 	if has, _ := svc.HasAccounts(context.Background()); has {
 		t.Fatal("a refused form made an account")
 	}
