@@ -77,3 +77,18 @@ func LatestCRLUpdate(ctx context.Context, db *store.DB, role Role) (time.Time, e
 	}
 	return thisUpdate.UTC(), store.MapErr(err)
 }
+
+// LatestCRLNumber is the number of the newest CRL the store holds for role
+// (0 when none): how a running gate tells a newer CRL from the one it holds.
+// The number, not thisUpdate: two CRLs published within one second (a
+// revocation right after an issue) share their thisUpdate, which X.509
+// keeps to the second.
+func LatestCRLNumber(ctx context.Context, db *store.DB, role Role) (int64, error) {
+	var n int64
+	err := db.GetContext(ctx, &n, db.Rebind(
+		"SELECT number FROM pki_crls WHERE ca_role = ? ORDER BY number DESC LIMIT 1"), string(role))
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, store.MapErr(err)
+}

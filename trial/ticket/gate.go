@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"sync"
 	"time"
 
@@ -98,8 +99,8 @@ func (g *Gate) RefreshTrust(ctx context.Context) (bool, error) {
 	if held == nil {
 		held = &Trust{}
 	}
-	newest, err := pki.LatestCRLUpdate(ctx, g.DB, pki.RoleAuth)
-	if err != nil || newest.IsZero() || (held.CRL != nil && !newest.After(held.CRL.ThisUpdate)) {
+	newest, err := pki.LatestCRLNumber(ctx, g.DB, pki.RoleAuth)
+	if err != nil || newest == 0 || (held.CRL != nil && held.CRL.Number != nil && held.CRL.Number.Cmp(big.NewInt(newest)) >= 0) {
 		return false, err
 	}
 	t, err := LoadTrust(ctx, g.DB, held.MaxCRLAge)
