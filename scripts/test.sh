@@ -25,13 +25,13 @@ gui_pkgs=$(go list ./screens/... ./app)
 other_pkgs=$(go list ./... | grep -vxF -f <(printf '%s\n' $card_pkgs $gui_pkgs))
 
 echo "== go test -race (store, trial, pki, survey)"
-go test -race -count=1 $other_pkgs
+go test -race -count=1 -timeout 20m $other_pkgs
 echo "== go test -race -p 1 (card path through pcscd + vpcd)"
-go test -race -count=1 -p 1 $(printf '%s\n' $card_pkgs | sort -u | grep -vxF -f <(printf '%s\n' $gui_pkgs))
+go test -race -count=1 -timeout 20m -p 1 $(printf '%s\n' $card_pkgs | sort -u | grep -vxF -f <(printf '%s\n' $gui_pkgs))
 echo "== screen tests (fyne test driver, no cgo)"
 # Without migrated_fynedo: Fyne's test driver runs fyne.Do on the calling
 # worker goroutine, and the migrated build's caches assume one UI goroutine
 # (plain maps). The app itself is built and run with the tag.
-CGO_ENABLED=0 GOFLAGS= go test -count=1 ./screens/...
+CGO_ENABLED=0 GOFLAGS= go test -count=1 -timeout 20m ./screens/...
 echo "== app (GUI composition, cgo)"
 go test -count=1 ./app
