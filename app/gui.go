@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"jpkipilot/device/vcard"
 	"jpkipilot/screens"
 	"jpkipilot/survey"
 	"jpkipilot/trial"
@@ -66,13 +68,21 @@ func runGUI(ctx context.Context, opts Options) error {
 	// One virtual reader for demo stations without hardware, beside the
 	// PC/SC readers (watched until the window closes).
 	virt := screens.NewVirtualReaders("jpkipilot 仮想リーダー")
-	virt.SetIssuer(screens.TrialCardIssuer(db, screens.AskCAPassphrase(w))) // the trial CA's, so gate and bank accept them
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	g := &gui{app: a, w: w, svc: svc, db: db, virt: virt, staff: staff.New(db),
 		readers: screens.JoinReaders(newPCSCReaders(watchCtx), virt),
 		probe:   os.Getenv("JPKIPILOT_EXIT_AFTER_FIRST_FRAME") == "1"}
 	g.kiosk, g.lang, g.event = opts.Kiosk, language, opts.Event
+	// Virtual cards come from the trial CA, so gate and bank accept them;
+	// the CA's audit entries (issue, key use) name the logged-in account.
+	issue := screens.TrialCardIssuer(db, screens.AskCAPassphrase(w))
+	virt.SetIssuer(func(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
+		if who, _ := g.actor.Load().(string); who != "" {
+			ctx = audit.WithActor(ctx, who)
+		}
+		return issue(ctx, p, holder)
+	})
 
 	pending, err := db.Pending(ctx)
 	if err != nil {
@@ -96,6 +106,7 @@ type gui struct {
 	db      *store.DB
 	readers screens.ReaderSource
 	virt    *screens.VirtualReaders
+	actor   atomic.Value // the logged-in login, for work on other goroutines
 	staff   *staff.Service
 	probe   bool   // JPKIPILOT_EXIT_AFTER_FIRST_FRAME=1: exit after the first frame
 	kiosk   string // --kiosk mode, "" for the main window
@@ -157,6 +168,10 @@ func (g *gui) setSession(sess *staff.Session) {
 		g.lock = nil
 	}
 	g.sess = sess
+	g.actor.Store("")
+	if sess != nil {
+		g.actor.Store(sess.Account.Login)
+	}
 	g.svc, g.loans = trial.New(g.db), trial.NewLoans(g.db)
 	if sess != nil {
 		g.svc.PII, g.svc.Actor = sess.Key, sess.Account.Login
