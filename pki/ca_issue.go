@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"jpkipilot/trial/audit"
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
 )
 
@@ -101,6 +102,9 @@ func (ca *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	case RoleSign:
 		if req.Name == "" {
 			return nil, errors.New("a signature certificate needs the holder's name (--name)")
+		}
+		if err := ca.refuseNameOnSealedStore(ctx, req); err != nil {
+			return nil, err
 		}
 		tmpl.Subject = pkix.Name{CommonName: req.Name,
 			ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidSubjectSerialNumber, Value: req.Holder}}}
@@ -419,4 +423,25 @@ func LatestCRLIndex(ctx context.Context, db *store.DB, role Role) (*CRLIndex, er
 		return nil, err
 	}
 	return ParseCRL(der, ca.Certificate(role))
+}
+
+// ErrNameOnSealedStore refuses a signature certificate naming a person on a
+// store whose personal fields are sealed: the certificate (and its subject
+// column) would keep the name in the clear, which a lost laptop must not.
+var ErrNameOnSealedStore = errors.New("this store keeps personal data sealed, and a signature certificate would keep the holder's name in the clear: issue it from a CA outside the trial store")
+
+// refuseNameOnSealedStore lets through virtual cards' signature
+// certificates, whose name is the holder id and VirtualCardMark only.
+func (ca *CA) refuseNameOnSealedStore(ctx context.Context, req IssueRequest) error {
+	if req.Name == req.Holder+" "+VirtualCardMark {
+		return nil
+	}
+	sealed, err := pii.Required(ctx, ca.db)
+	if err != nil {
+		return err
+	}
+	if sealed {
+		return ErrNameOnSealedStore
+	}
+	return nil
 }
