@@ -9,7 +9,7 @@
 // reordered or cut-off entry. (Someone who can rewrite the whole table can
 // also recompute the chain; the head hash printed by `audit verify` and in
 // every export's README is what a coordinator writes into the trial report
-// to pin it. See SECURITY.md.)
+// to pin it. See docs/SECURITY.md.)
 //
 // Entries never hold personal data: subjects are pseudonymous ids (M-0001),
 // account logins, certificate serials; details say what changed, not to what.

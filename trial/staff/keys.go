@@ -18,7 +18,7 @@ import (
 )
 
 // How the data key is kept (see the package comment in roles.go and
-// SECURITY.md): every account has an X25519 key pair. Its private key is
+// docs/SECURITY.md): every account has an X25519 key pair. Its private key is
 // sealed with AES-256-GCM under a key derived from the account's password
 // with argon2id (salt of its own, stored in the PHC-style string). The data
 // key is wrapped to the public key (an ephemeral key pair, ECDH, HKDF-SHA256,
