@@ -47,13 +47,19 @@ func Migrations() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkDialectMarks(base, string(body)); err != nil {
+			return nil, err
+		}
 		ms = append(ms, Migration{Version: v, Name: name, SQL: string(body)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms, nil
 }
 
-// dialectSQL replaces the portable type placeholders of a migration.
+// dialectSQL replaces the portable type placeholders of a migration and
+// keeps only the parts written for d: a line "-- dialect: sqlite" or
+// "-- dialect: postgres" starts a part for that store alone (triggers, whose
+// syntax differs), "-- dialect: all" goes back to what both run.
 func (d Dialect) dialectSQL(s string) string {
 	var r *strings.Replacer
 	if d == Postgres {
@@ -73,7 +79,43 @@ func (d Dialect) dialectSQL(s string) string {
 			"{{int64}}", "INTEGER",
 		)
 	}
-	return r.Replace(s)
+	if !strings.Contains(s, dialectMark) {
+		return r.Replace(s)
+	}
+	var b strings.Builder
+	keep := true
+	for line := range strings.Lines(s) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), dialectMark); ok {
+			switch strings.TrimSpace(rest) {
+			case "all":
+				keep = true
+			case "sqlite":
+				keep = d != Postgres
+			case "postgres":
+				keep = d == Postgres
+			}
+			continue
+		}
+		if keep {
+			b.WriteString(line)
+		}
+	}
+	return r.Replace(b.String())
+}
+
+const dialectMark = "-- dialect:"
+
+// checkDialectMarks refuses a dialect line that names no known part (a
+// misspelt one would otherwise run that part on both stores or on neither).
+func checkDialectMarks(name, body string) error {
+	for i, line := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), dialectMark); ok {
+			if w := strings.TrimSpace(rest); w != "all" && w != "sqlite" && w != "postgres" {
+				return fmt.Errorf("store: migration %q line %d: dialect %q is not all, sqlite or postgres", name, i+1, w)
+			}
+		}
+	}
+	return nil
 }
 
 // Version is the highest applied migration, 0 for an empty database.
