@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// decodeAnswers reads a JSON object of string values, as SQLite's
-// json_group_object and PostgreSQL's json_object_agg write the answers of
-// one response, into m. Keys and values without escapes are substrings of
+// decodeAnswers reads a JSON object of string values, as the store keeps the
+// answers of one response (SQLite's json_patch and json_group_object,
+// PostgreSQL's json_object_agg; migration 0210), into m. Keys and values without escapes are substrings of
 // js (no copy: the response's answers share one allocation); an escaped
 // string is unquoted by encoding/json. A repeated key keeps its last value,
 // as encoding/json does.

@@ -1,6 +1,7 @@
 package survey
 
 import (
+
 	"bufio"
 	"context"
 	"encoding/csv"
@@ -102,7 +103,7 @@ func (s *Service) ExportCSV(ctx context.Context, w io.Writer, opt ExportOptions,
 		if progress != nil {
 			progress(0, total)
 		}
-		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, opt.PII, func(r *scanRow) error {
+		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, opt.PII, nil, func(r *scanRow) error {
 			clear(codes)
 			if err := e.fill(r, codes, texts, nil); err != nil {
 				return err

@@ -172,6 +172,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 		// goroutine writes Data_Labels; each raw sheet compresses on a
 		// goroutine of its own.
 		rows := make(chan scanRow, 512)
+		spare := make(chan map[string]string, 512+8) // answer maps written, for the scan to reuse
 		werr := make(chan error, 1)
 		var failed atomic.Bool
 		go func() {
@@ -184,6 +185,10 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 					failed.Store(true)
 					continue
 				}
+				select {
+				case spare <- r.Answers:
+				default:
+				}
 				done++
 				if progress != nil && (done%500 == 0 || done == total) {
 					progress(done, total)
@@ -191,12 +196,12 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions, pr
 			}
 			werr <- err
 		}()
-		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, opt.PII, func(r *scanRow) error {
+		err = s.scan(ctx, rd, opt.Filter, l, opt.Identified, opt.PII, spare, func(r *scanRow) error {
 			if failed.Load() {
 				return errWriterFailed
 			}
 			t.add(r)
-			rows <- *r // its Answers map is not reused by the scan
+			rows <- *r // the writer hands its Answers map back on spare once written
 			return nil
 		})
 		close(rows)

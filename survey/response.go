@@ -184,8 +184,15 @@ func (s *Service) SaveAnswer(ctx context.Context, responseID int64, question, va
 	}
 	now := s.Now()
 	return s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		// On PostgreSQL the response is locked first, so two laptops
+		// answering it at once take turns: each checks skip logic and
+		// constraints against the other's committed answers.
+		lock := ""
+		if s.DB.Dialect == store.Postgres {
+			lock = " FOR UPDATE"
+		}
 		var completed *time.Time
-		if err := tx.GetContext(ctx, &completed, tx.Rebind(`SELECT completed_at FROM survey_responses WHERE id = ?`), responseID); err != nil {
+		if err := tx.GetContext(ctx, &completed, tx.Rebind(`SELECT completed_at FROM survey_responses WHERE id = ?`+lock), responseID); err != nil {
 			return err
 		}
 		if completed != nil {

@@ -164,9 +164,8 @@ func (t *tallier) finish() *Tallies {
 	for _, tl := range t.out.Variables {
 		q := tl.Variable.Question
 		if q.Type == TypeSelectOne && q.List.Numeric() {
-			tl.values = countsToValues(q.List, tl.Counts)
-		}
-		if len(tl.values) > 0 {
+			tl.Mean, tl.Median, tl.HasMean = choiceMeanMedian(q.List, tl.Counts)
+		} else if len(tl.values) > 0 {
 			tl.Mean, tl.Median, tl.HasMean = meanMedian(tl.values)
 		}
 		tl.values = nil
@@ -197,48 +196,66 @@ func (t *tallier) finish() *Tallies {
 	return t.out
 }
 
-// countsToValues expands the counts of a numeric choice list into the
-// values they stand for (at most one per response).
-func countsToValues(l *List, counts map[string]int) []float64 {
-	var out []float64
+// choiceMeanMedian is the mean and median of the answers to a numeric
+// choice list, from its counts (no value per response is kept).
+func choiceMeanMedian(l *List, counts map[string]int) (mean, median float64, ok bool) {
+	type point struct {
+		x float64
+		n int
+	}
+	var ps []point
 	for _, c := range l.Choices {
 		x, err := strconv.ParseFloat(c.Name, 64)
-		if err != nil {
+		if err != nil || counts[c.Name] == 0 {
 			continue
 		}
-		for range counts[c.Name] {
-			out = append(out, x)
-		}
+		ps = append(ps, point{x, counts[c.Name]})
 	}
-	return out
+	sort.Slice(ps, func(i, j int) bool { return ps[i].x < ps[j].x })
+	xs, ns := make([]float64, len(ps)), make([]int, len(ps))
+	for i, p := range ps {
+		xs[i], ns[i] = p.x, p.n
+	}
+	return weightedMeanMedian(xs, ns)
 }
 
 // countsMeanMedian is the mean and median of a 1..len(counts) scale from
 // its counts.
 func countsMeanMedian(counts []int) (mean, median float64) {
-	n, sum := 0, 0
+	xs := make([]float64, len(counts))
+	for i := range xs {
+		xs[i] = float64(i + 1)
+	}
+	mean, median, _ = weightedMeanMedian(xs, counts)
+	return mean, median
+}
+
+// weightedMeanMedian is the mean and median of counts[i] answers of value
+// xs[i], xs ascending.
+func weightedMeanMedian(xs []float64, counts []int) (mean, median float64, ok bool) {
+	n, sum := 0, 0.0
 	for i, c := range counts {
 		n += c
-		sum += c * (i + 1)
+		sum += float64(c) * xs[i]
 	}
 	if n == 0 {
-		return 0, 0
+		return 0, 0, false
 	}
 	// The k-th smallest answer (0-based).
 	at := func(k int) float64 {
 		for i, c := range counts {
 			if k < c {
-				return float64(i + 1)
+				return xs[i]
 			}
 			k -= c
 		}
-		return float64(len(counts))
+		return xs[len(xs)-1]
 	}
 	median = at(n / 2)
 	if n%2 == 0 {
 		median = (at(n/2-1) + at(n/2)) / 2
 	}
-	return float64(sum) / float64(n), median
+	return sum / float64(n), median, true
 }
 
 func meanMedian(xs []float64) (mean, median float64, ok bool) {
@@ -272,7 +289,7 @@ func (s *Service) Tally(ctx context.Context, f Filter) (*Tallies, error) {
 			return err
 		}
 		t := newTallier(l)
-		if err := s.scan(ctx, rd, f, l, false, nil, func(r *scanRow) error { t.add(r); return nil }); err != nil {
+		if err := s.scan(ctx, rd, f, l, false, nil, nil, func(r *scanRow) error { t.add(r); return nil }); err != nil {
 			return err
 		}
 		out = t.finish()

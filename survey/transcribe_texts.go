@@ -25,7 +25,7 @@ func (s *Service) FreeTexts(ctx context.Context, f Filter) ([]FreeText, error) {
 		if err != nil {
 			return err
 		}
-		return s.scan(ctx, rd, f, l, false, nil, func(r *scanRow) error {
+		return s.scan(ctx, rd, f, l, false, nil, nil, func(r *scanRow) error {
 			for _, v := range r.Ref.vars {
 				q := v.byRef[r.Ref.info.Ref]
 				if q.Type != TypeText {
