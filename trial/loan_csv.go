@@ -1,6 +1,8 @@
 package trial
 
 import (
+	"jpkipilot/trial/csvcell"
+
 	"encoding/csv"
 	"io"
 	"strconv"
@@ -42,7 +44,7 @@ func WriteLoansCSV(w io.Writer, loans []Loan, zone *time.Location) error {
 			strings.Join(ln.Accessories, ", "), ln.OutAt.In(zone).Format("2006-01-02 15:04"), ln.OutStaff, ln.DueOn,
 			strconv.Itoa(ln.DaysOverdue), in, ln.InStaff, ln.Notes, strings.Join(ln.Missing, ", ")}
 		for i, v := range rec {
-			rec[i] = csvSafe(v)
+			rec[i] = csvcell.Safe(v)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -50,13 +52,4 @@ func WriteLoansCSV(w io.Writer, loans []Loan, zone *time.Location) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// csvSafe keeps a cell typed by a person from being read as a formula by
-// Excel (=, +, -, @ at the start): it gets a leading apostrophe.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

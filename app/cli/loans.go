@@ -12,6 +12,7 @@ import (
 
 	"jpkipilot/trial"
 	"jpkipilot/trial/audit"
+	"jpkipilot/trial/csvcell"
 )
 
 func init() {
@@ -127,7 +128,11 @@ func devicesList(env *Env, f trial.DeviceFilter, asCSV bool) error {
 			return err
 		}
 		for _, d := range ds {
-			if err := w.Write(row(d)); err != nil {
+			rec := row(d)
+			for i, v := range rec { // typed text must not run as a formula
+				rec[i] = csvcell.Safe(v)
+			}
+			if err := w.Write(rec); err != nil {
 				return err
 			}
 		}

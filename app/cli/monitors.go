@@ -13,6 +13,7 @@ import (
 
 	"jpkipilot/trial"
 	"jpkipilot/trial/audit"
+	"jpkipilot/trial/csvcell"
 )
 
 func init() {
@@ -159,7 +160,11 @@ func monitorsList(env *Env, f trial.Filter, asCSV bool) error {
 			return err
 		}
 		for _, m := range ms {
-			if err := w.Write(row(m)); err != nil {
+			rec := row(m)
+			for i, v := range rec { // typed text must not run as a formula
+				rec[i] = csvcell.Safe(v)
+			}
+			if err := w.Write(rec); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"jpkipilot/trial/csvcell"
 	"jpkipilot/trial/store"
 )
 
@@ -228,22 +229,14 @@ func ExportCSV(ctx context.Context, db *store.DB, w io.Writer, o ExportOptions) 
 	}
 	for _, e := range es {
 		rec := []string{strconv.FormatInt(e.Seq, 10), e.At.In(o.Location).Format("2006-01-02T15:04:05.000000Z07:00"),
-			noFormula(e.Actor), e.Action, ActionLabel(e.Action, "ja"), ActionLabel(e.Action, "en"),
-			noFormula(e.Subject), noFormula(e.Detail), e.PrevHash, e.Hash}
+			csvcell.Safe(e.Actor), e.Action, ActionLabel(e.Action, "ja"), ActionLabel(e.Action, "en"),
+			csvcell.Safe(e.Subject), csvcell.Safe(e.Detail), e.PrevHash, e.Hash}
 		if err := cw.Write(rec); err != nil {
 			return res, err
 		}
 	}
 	cw.Flush()
 	return res, cw.Error()
-}
-
-// noFormula defuses CSV formula injection (a login "=HYPERLINK(...)").
-func noFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 var actionLabels = map[string][2]string{
