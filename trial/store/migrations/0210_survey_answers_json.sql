@@ -41,12 +41,17 @@ UPDATE survey_responses r SET answers = a.js
 -- then seen by the rebuild (READ COMMITTED reads with a new snapshot per
 -- statement), so two laptops answering one response cannot drop each
 -- other's answers from the object.
+--
+-- Both statements are planned on each call (EXECUTE): a plan cached while
+-- the table was small (a fresh database filled in one import) scans the
+-- whole table for every statement, which made a 100,000-response import
+-- quadratic.
 CREATE FUNCTION survey_answers_json_sync(ids BIGINT[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM 1 FROM survey_responses WHERE id = ANY(ids) ORDER BY id FOR UPDATE;
-	UPDATE survey_responses r SET answers = (
+	EXECUTE 'SELECT 1 FROM survey_responses WHERE id = ANY($1) ORDER BY id FOR UPDATE' USING ids;
+	EXECUTE 'UPDATE survey_responses r SET answers = (
 		SELECT json_object_agg(a.question, a.value)::text FROM survey_answers a WHERE a.response_id = r.id)
-		WHERE r.id = ANY(ids);
+		WHERE r.id = ANY($1)' USING ids;
 END
 $$;
 
