@@ -12,6 +12,7 @@ import (
 
 	"jpkipilot/assets"
 	"jpkipilot/trial"
+	"jpkipilot/trial/staff"
 )
 
 func loadJSON(t *testing.T, name string) map[string]any {
@@ -86,6 +87,9 @@ func TestEveryKeyUsedInCodeIsTranslated(t *testing.T) {
 	}
 	for _, l := range Languages {
 		used["lang."+l] = "settings.go"
+	}
+	for _, r := range staff.Reasons {
+		used[staffReasonKey(r)] = "staff.go"
 	}
 	if len(used) < 20 {
 		t.Fatalf("found only %d keys in the source: the pattern is broken", len(used))

@@ -3,7 +3,6 @@ package screens
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strings"
 	"time"
 
@@ -481,7 +480,7 @@ func openChangePassword(w fyne.Window, deps StaffDeps) *passwordForm {
 
 // errWrongCurrent is ErrBadLogin from ChangePassword: the login is known,
 // so only the current password can be wrong.
-var errWrongCurrent = errors.New("current password: wrong")
+var errWrongCurrent = &staff.FieldError{Field: staff.FieldCurrentPassword, Reason: staff.ReasonWrongCurrent, Msg: "wrong"}
 
 // pinForm sets (or clears) the selected account's kiosk PIN.
 type pinForm struct {
@@ -618,34 +617,23 @@ func (s *staffScreen) rotate() {
 	})
 }
 
-// staffFields are the fields the staff package names in its errors
-// ("password: at least 10 characters").
+// staffFields are the translation keys of the fields a staff.FieldError
+// names.
 var staffFields = map[string]string{
-	"login":            "staff.field_login",
-	"display name":     "staff.field_display_name",
-	"password":         "staff.field_password",
-	"current password": "staff.field_current_password",
-	"staff PIN":        "staff.field_pin",
+	staff.FieldLogin:           "staff.field_login",
+	staff.FieldDisplayName:     "staff.field_display_name",
+	staff.FieldPassword:        "staff.field_password",
+	staff.FieldCurrentPassword: "staff.field_current_password",
+	staff.FieldPIN:             "staff.field_pin",
 }
 
-// staffReasons translates the staff package's reasons; A is the group.
-var staffReasons = []struct {
-	re  *regexp.Regexp
-	key string
-}{
-	{regexp.MustCompile(`^3 to 32 characters$`), "staff.reason_login_length"},
-	{regexp.MustCompile(`^only letters a–z, digits`), "staff.reason_login_chars"},
-	{regexp.MustCompile(`^required$`), "reason.required"},
-	{regexp.MustCompile(`^at most 64 characters$`), "staff.reason_name_length"},
-	{regexp.MustCompile(`^no control characters$`), "staff.reason_control"},
-	{regexp.MustCompile(`^at least (\d+) characters$`), "staff.reason_password_short"},
-	{regexp.MustCompile(`^at most 256 characters`), "staff.reason_password_long"},
-	{regexp.MustCompile(`^mix at least two kinds`), "staff.reason_password_classes"},
-	{regexp.MustCompile(`^must not be the login$`), "staff.reason_password_login"},
-	{regexp.MustCompile(`^6 to 8 digits$`), "staff.reason_pin_length"},
-	{regexp.MustCompile(`^digits only$`), "staff.reason_pin_digits"},
-	{regexp.MustCompile(`^wrong$`), "staff.reason_wrong_current"},
-	{regexp.MustCompile(`^\S+ \(\S+\) does not run kiosks$`), "staff.reason_no_kiosk"},
+// staffReasonKey is the translation key of a staff.FieldError reason; the
+// reason's number goes to the text as A.
+func staffReasonKey(reason string) string {
+	if reason == staff.ReasonRequired {
+		return "reason.required"
+	}
+	return "staff.reason_" + reason
 }
 
 // staffErrorText is an error of the staff package in the UI language:
@@ -674,20 +662,13 @@ func staffErrorText(err error) string {
 	case errors.Is(err, context.Canceled):
 		return lang.L("import.cancelled")
 	}
-	msg := err.Error()
-	field, reason, ok := strings.Cut(msg, ": ")
-	key, known := staffFields[field]
-	if !ok || !known {
-		return msg
+	var fe *staff.FieldError
+	if !errors.As(err, &fe) {
+		return err.Error()
 	}
-	for _, x := range staffReasons {
-		if m := x.re.FindStringSubmatch(reason); m != nil {
-			data := map[string]any{}
-			if len(m) > 1 {
-				data["A"] = m[1]
-			}
-			return lang.L(key) + ": " + lang.L(x.key, data)
-		}
+	field := fe.Field
+	if key, ok := staffFields[fe.Field]; ok {
+		field = lang.L(key)
 	}
-	return lang.L(key) + ": " + reason
+	return field + ": " + lang.L(staffReasonKey(fe.Reason), map[string]any{"A": fe.N})
 }

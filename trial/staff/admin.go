@@ -337,7 +337,7 @@ func (s *Service) SetPIN(ctx context.Context, by *Session, login, pin string) er
 			return fmt.Errorf("%s: %w", login, err)
 		}
 		if hash != "" && !r.Role.May(RunKiosk) {
-			return fmt.Errorf("staff PIN: %s (%s) does not run kiosks", login, r.Role)
+			return fieldErr(FieldPIN, ReasonNoKiosk, 0, fmt.Sprintf("%s (%s) does not run kiosks", login, r.Role))
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_accounts SET pin_hash = ? WHERE id = ?"), hash, r.ID); err != nil {
 			return err

@@ -150,6 +150,58 @@ func (s *Service) at(stage string) {
 	}
 }
 
+// FieldError is a value the package refuses: the field, a reason code
+// (Reason*) that the screens translate, and the reason in English for the
+// command line. Error() reads "field: reason", e.g. "password: at least 10
+// characters". It never holds the value itself (a password or PIN).
+type FieldError struct {
+	Field  string // FieldLogin, FieldDisplayName, FieldPassword, FieldCurrentPassword or FieldPIN
+	Reason string // a Reason* code
+	N      int    // the number in the reason (a length), 0 when none
+	Msg    string // the reason in English
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// The fields FieldError names, as the command line shows them.
+const (
+	FieldLogin           = "login"
+	FieldDisplayName     = "display name"
+	FieldPassword        = "password"
+	FieldCurrentPassword = "current password"
+	FieldPIN             = "staff PIN"
+)
+
+// The reasons of FieldError.
+const (
+	ReasonRequired        = "required"
+	ReasonLoginLength     = "login_length"
+	ReasonLoginChars      = "login_chars"
+	ReasonNameLength      = "name_length"
+	ReasonControl         = "control"
+	ReasonPasswordShort   = "password_short"
+	ReasonPasswordLong    = "password_long"
+	ReasonPasswordClasses = "password_classes"
+	ReasonPasswordLogin   = "password_login"
+	ReasonPINLength       = "pin_length"
+	ReasonPINDigits       = "pin_digits"
+	ReasonNoKiosk         = "no_kiosk"      // a PIN for a role that runs no kiosk
+	ReasonWrongCurrent    = "wrong_current" // the current password given to change it
+)
+
+// Reasons lists every reason code a FieldError can carry (for the screens'
+// translation check).
+var Reasons = []string{ReasonRequired, ReasonLoginLength, ReasonLoginChars, ReasonNameLength, ReasonControl,
+	ReasonPasswordShort, ReasonPasswordLong, ReasonPasswordClasses, ReasonPasswordLogin, ReasonPINLength,
+	ReasonPINDigits, ReasonNoKiosk, ReasonWrongCurrent}
+
+// minPassword is the least length of a password, in characters.
+const minPassword = 10
+
+func fieldErr(field, reason string, n int, msg string) error {
+	return &FieldError{Field: field, Reason: reason, N: n, Msg: msg}
+}
+
 // FoldLogin is the canonical form of a login: trimmed and lower-case.
 func FoldLogin(login string) string { return strings.ToLower(strings.TrimSpace(login)) }
 
@@ -157,11 +209,11 @@ func FoldLogin(login string) string { return strings.ToLower(strings.TrimSpace(l
 func ValidateLogin(login string) error {
 	l := FoldLogin(login)
 	if len(l) < 3 || len(l) > 32 {
-		return errors.New("login: 3 to 32 characters")
+		return fieldErr(FieldLogin, ReasonLoginLength, 0, "3 to 32 characters")
 	}
 	for _, c := range l {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return errors.New("login: only letters a–z, digits, '.', '_' and '-'")
+			return fieldErr(FieldLogin, ReasonLoginChars, 0, "only letters a–z, digits, '.', '_' and '-'")
 		}
 	}
 	return nil
@@ -170,14 +222,14 @@ func ValidateLogin(login string) error {
 func validateDisplayName(name string) error {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return errors.New("display name: required")
+		return fieldErr(FieldDisplayName, ReasonRequired, 0, "required")
 	}
 	if utf8.RuneCountInString(name) > 64 {
-		return errors.New("display name: at most 64 characters")
+		return fieldErr(FieldDisplayName, ReasonNameLength, 64, "at most 64 characters")
 	}
 	for _, c := range name {
 		if unicode.IsControl(c) {
-			return errors.New("display name: no control characters")
+			return fieldErr(FieldDisplayName, ReasonControl, 0, "no control characters")
 		}
 	}
 	return nil
@@ -187,11 +239,11 @@ func validateDisplayName(name string) error {
 // 256), and not all of one class (lower-case, upper-case, digits, others).
 func ValidatePassword(pw string) error {
 	n := utf8.RuneCountInString(pw)
-	if n < 10 {
-		return errors.New("password: at least 10 characters")
+	if n < minPassword {
+		return fieldErr(FieldPassword, ReasonPasswordShort, minPassword, fmt.Sprintf("at least %d characters", minPassword))
 	}
 	if n > 256 || !utf8.ValidString(pw) {
-		return errors.New("password: at most 256 characters of valid text")
+		return fieldErr(FieldPassword, ReasonPasswordLong, 256, "at most 256 characters of valid text")
 	}
 	classes := map[int]bool{}
 	for _, c := range pw {
@@ -207,7 +259,7 @@ func ValidatePassword(pw string) error {
 		}
 	}
 	if len(classes) < 2 {
-		return errors.New("password: mix at least two kinds of characters (lower-case, upper-case, digits, symbols)")
+		return fieldErr(FieldPassword, ReasonPasswordClasses, 0, "mix at least two kinds of characters (lower-case, upper-case, digits, symbols)")
 	}
 	return nil
 }
@@ -218,7 +270,7 @@ func ValidatePasswordFor(login, pw string) error {
 		return err
 	}
 	if strings.EqualFold(strings.TrimSpace(pw), FoldLogin(login)) {
-		return errors.New("password: must not be the login")
+		return fieldErr(FieldPassword, ReasonPasswordLogin, 0, "must not be the login")
 	}
 	return nil
 }
@@ -226,11 +278,11 @@ func ValidatePasswordFor(login, pw string) error {
 // ValidatePIN checks a staff PIN: 6 to 8 digits.
 func ValidatePIN(pin string) error {
 	if len(pin) < 6 || len(pin) > 8 {
-		return errors.New("staff PIN: 6 to 8 digits")
+		return fieldErr(FieldPIN, ReasonPINLength, 0, "6 to 8 digits")
 	}
 	for _, c := range pin {
 		if c < '0' || c > '9' {
-			return errors.New("staff PIN: digits only")
+			return fieldErr(FieldPIN, ReasonPINDigits, 0, "digits only")
 		}
 	}
 	return nil

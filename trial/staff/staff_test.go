@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -379,5 +380,40 @@ func TestValidation(t *testing.T) {
 	// Errors name the field, never the value.
 	if err := ValidatePassword("secretpw"); err == nil || strings.Contains(err.Error(), "secretpw") {
 		t.Errorf("password error shows the value: %v", err)
+	}
+}
+
+// Each refusal is a *FieldError with its field and reason code (what the
+// screens translate) and the English text the command line shows.
+func TestValidationReasons(t *testing.T) {
+	for _, c := range []struct {
+		err           error
+		field, reason string
+		n             int
+		text          string
+	}{
+		{ValidateLogin("ab"), FieldLogin, ReasonLoginLength, 0, "login: 3 to 32 characters"},
+		{ValidateLogin("a b"), FieldLogin, ReasonLoginChars, 0, "login: only letters a–z, digits, '.', '_' and '-'"},
+		{validateDisplayName(" "), FieldDisplayName, ReasonRequired, 0, "display name: required"},
+		{validateDisplayName(strings.Repeat("名", 65)), FieldDisplayName, ReasonNameLength, 64, "display name: at most 64 characters"},
+		{validateDisplayName("a\x07b"), FieldDisplayName, ReasonControl, 0, "display name: no control characters"},
+		{ValidatePassword("Short1"), FieldPassword, ReasonPasswordShort, 10, "password: at least 10 characters"},
+		{ValidatePassword(strings.Repeat("a1", 129)), FieldPassword, ReasonPasswordLong, 256, "password: at most 256 characters of valid text"},
+		{ValidatePassword("onlylowercase"), FieldPassword, ReasonPasswordClasses, 0, "password: mix at least two kinds of characters (lower-case, upper-case, digits, symbols)"},
+		{ValidatePasswordFor("tanaka.2026", "TANAKA.2026"), FieldPassword, ReasonPasswordLogin, 0, "password: must not be the login"},
+		{ValidatePIN("123"), FieldPIN, ReasonPINLength, 0, "staff PIN: 6 to 8 digits"},
+		{ValidatePIN("12345x"), FieldPIN, ReasonPINDigits, 0, "staff PIN: digits only"},
+	} {
+		var fe *FieldError
+		if !errors.As(c.err, &fe) {
+			t.Errorf("%v is not a *FieldError", c.err)
+			continue
+		}
+		if fe.Field != c.field || fe.Reason != c.reason || fe.N != c.n || c.err.Error() != c.text {
+			t.Errorf("%q: field %q reason %q n %d, want %q %q %d and text %q", c.err, fe.Field, fe.Reason, fe.N, c.field, c.reason, c.n, c.text)
+		}
+		if !slices.Contains(Reasons, fe.Reason) {
+			t.Errorf("reason %q is not in Reasons", fe.Reason)
+		}
 	}
 }
