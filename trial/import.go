@@ -160,7 +160,7 @@ func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
 		f, ok := known[key]
 		switch {
 		case !ok:
-			probs = append(probs, Problem{Row: 1, Field: h, Reason: "unknown column (known: " + knownColumns() + ")"})
+			probs = append(probs, Problem{Row: 1, Field: h, Reason: fmt.Sprintf("unknown column (known: %s)", knownColumns())})
 		case col[f] != 0:
 			probs = append(probs, Problem{Row: 1, Field: f, Reason: fmt.Sprintf("column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i))})
 		default:
@@ -169,11 +169,11 @@ func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
 	}
 	for _, c := range ImportColumns {
 		if col[c.Field] == 0 && (c.Required || c.Field == "session" && sessionRequired) {
-			reason := "column missing (header " + c.Names[0] + " or " + c.Names[len(c.Names)-1] + ")"
+			p := Problem{Row: 1, Field: c.Field, Reason: fmt.Sprintf("column missing (header %s or %s)", c.Names[0], c.Names[len(c.Names)-1])}
 			if c.Field == "session" {
-				reason = "column missing: name each row's session code, or import into a chosen trial"
+				p.Reason = "column missing: name each row's session code, or import into a chosen trial"
 			}
-			probs = append(probs, Problem{Row: 1, Field: c.Field, Reason: reason})
+			probs = append(probs, p)
 		}
 	}
 	if len(probs) > 0 {

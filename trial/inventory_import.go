@@ -68,7 +68,7 @@ func mapColumns(t *Table, cols []ImportColumn) (map[string]int, []int, []Problem
 		f, ok := known[key]
 		switch {
 		case !ok:
-			probs = append(probs, Problem{Row: 1, Field: h, Reason: "unknown column (known: " + strings.Join(names, ", ") + ")"})
+			probs = append(probs, Problem{Row: 1, Field: h, Reason: fmt.Sprintf("unknown column (known: %s)", strings.Join(names, ", "))})
 		case col[f] != 0:
 			probs = append(probs, Problem{Row: 1, Field: f, Reason: fmt.Sprintf("column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i))})
 		default:
@@ -77,7 +77,7 @@ func mapColumns(t *Table, cols []ImportColumn) (map[string]int, []int, []Problem
 	}
 	for _, c := range cols {
 		if c.Required && col[c.Field] == 0 {
-			probs = append(probs, Problem{Row: 1, Field: c.Field, Reason: "column missing (header " + c.Names[0] + " or " + c.Names[len(c.Names)-1] + ")"})
+			probs = append(probs, Problem{Row: 1, Field: c.Field, Reason: fmt.Sprintf("column missing (header %s or %s)", c.Names[0], c.Names[len(c.Names)-1])})
 		}
 	}
 	return col, unnamed, probs

@@ -148,7 +148,7 @@ func (s *Session) Validate(kind Kind) error {
 	case s.Code == "":
 		es.add("code", "required")
 	case utf8.RuneCountInString(s.Code) > 40:
-		es.add("code", "longer than 40 characters")
+		es.add("code", "longer than %d characters", 40)
 	case strings.ContainsAny(s.Code, " \t\r\n,"):
 		es.add("code", "must not contain spaces or commas (imports refer to sessions by code)")
 	}
@@ -272,7 +272,7 @@ func (c Consent) validate() error {
 	if c.FormVersion == "" {
 		es.add("consent_version", "required when consent is recorded")
 	} else if utf8.RuneCountInString(c.FormVersion) > 40 {
-		es.add("consent_version", "longer than 40 characters")
+		es.add("consent_version", "longer than %d characters", 40)
 	}
 	if c.SignedOn == "" {
 		es.add("consent_signed_on", "required when consent is recorded")
