@@ -139,7 +139,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 		return ErrDisabled
 	}
 	tkey := loginThrottleKey(r.Login)
-	if wait, err := s.throttled(ctx, tkey); err != nil {
+	if wait, err := s.claimAttempt(ctx, tkey); err != nil {
 		return err
 	} else if wait > 0 {
 		return &ThrottledError{Wait: wait}
@@ -149,13 +149,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 		return fmt.Errorf("staff: account %s: password hash: %w", r.Login, err)
 	}
 	if !ok {
-		err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-			if err := s.recordFailure(ctx, tx, tkey); err != nil {
-				return err
-			}
-			return audit.Record(ctx, tx, audit.LoginFailed, r.Login, "password change: wrong current password")
-		})
-		if err != nil {
+		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, r.Login, "password change: wrong current password"); err != nil {
 			return err
 		}
 		return ErrBadLogin
@@ -354,7 +348,7 @@ func (s *Service) SetPIN(ctx context.Context, by *Session, login, pin string) er
 // account that may run kiosks and returns the account it belongs to.
 // Failures are throttled like logins, on one key for all kiosks.
 func (s *Service) CheckPIN(ctx context.Context, pin string) (Account, error) {
-	if wait, err := s.throttled(ctx, pinThrottleKey); err != nil {
+	if wait, err := s.claimAttempt(ctx, pinThrottleKey); err != nil {
 		return Account{}, err
 	} else if wait > 0 {
 		if err := audit.RecordNow(ctx, s.DB, audit.KioskLeaveRefused, "", "refused: throttled"); err != nil {
@@ -396,13 +390,7 @@ func (s *Service) CheckPIN(ctx context.Context, pin string) (Account, error) {
 		}
 	}
 	if match == nil {
-		err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-			if err := s.recordFailure(ctx, tx, pinThrottleKey); err != nil {
-				return err
-			}
-			return audit.Record(ctx, tx, audit.KioskLeaveRefused, "", "wrong staff PIN")
-		})
-		if err != nil {
+		if err := audit.RecordNow(ctx, s.DB, audit.KioskLeaveRefused, "", "wrong staff PIN"); err != nil {
 			return Account{}, err
 		}
 		return Account{}, ErrBadPIN

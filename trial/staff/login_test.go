@@ -3,7 +3,9 @@ package staff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,5 +171,62 @@ func TestThrottleForgetsOldFailures(t *testing.T) {
 	}
 	if !slices.Equal(keys, []string{"login:other"}) {
 		t.Fatalf("throttle keys = %v", keys)
+	}
+}
+
+// Guesses made at the same moment from several laptops on one PostgreSQL
+// get no more tries than one laptop: the first three reach the password
+// check, every other one is refused by the back-off.
+func TestThrottleHoldsForParallelGuesses(t *testing.T) {
+	dsn := storetest.NewDatabase(t)
+	ctx := context.Background()
+	var svcs [2]*Service
+	c := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	for i := range svcs {
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		svcs[i] = New(db)
+		svcs[i].Now, svcs[i].KDF = c.Now, TestKDF
+	}
+	if _, err := svcs[0].CreateFirst(ctx, "coord", "Coordinator One", coordPW); err != nil {
+		t.Fatal(err)
+	}
+	const guesses = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, guesses)
+	start := make(chan struct{})
+	for i := range guesses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := svcs[i%2].Login(ctx, "coord", fmt.Sprintf("Wrong-guess-%02d", i))
+			errs <- err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	checked, refused := 0, 0
+	for err := range errs {
+		var te *ThrottledError
+		switch {
+		case errors.Is(err, ErrBadLogin):
+			checked++
+		case errors.As(err, &te):
+			refused++
+		default:
+			t.Fatalf("guess: %v", err)
+		}
+	}
+	if checked != freeFailures || refused != guesses-freeFailures {
+		t.Fatalf("%d guesses reached the password check and %d were refused, want %d and %d", checked, refused, freeFailures, guesses-freeFailures)
+	}
+	var te *ThrottledError
+	if _, err := svcs[1].Login(ctx, "coord", coordPW); !errors.As(err, &te) || te.Wait != time.Second {
+		t.Fatalf("the right password during the back-off: %v", err)
 	}
 }

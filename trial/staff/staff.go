@@ -517,37 +517,51 @@ func loginThrottleKey(folded string) string {
 
 const pinThrottleKey = "kiosk:pin"
 
-// throttled returns how long an attempt on key must still wait (0: go on).
-func (s *Service) throttled(ctx context.Context, key string) (time.Duration, error) {
-	var rows []struct {
-		Failures int       `db:"failures"`
-		Last     time.Time `db:"last_failure_at"`
+// claimAttempt counts an attempt on key before its secret is checked and
+// returns how long the attempt must still wait (0: go on; nothing is
+// counted then). Counting first, in one transaction with the check, is what
+// makes the back-off hold for attempts made at the same moment, from
+// several laptops on one PostgreSQL: each sees the ones before it, so no
+// more than the free attempts ever reach the password check. A success
+// clears the count (clearFailures); a failure leaves it counted.
+func (s *Service) claimAttempt(ctx context.Context, key string) (time.Duration, error) {
+	var wait time.Duration
+	err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		// Forget failures nobody followed up for a day (keeps unknown
+		// logins from piling up).
+		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM staff_throttle WHERE last_failure_at < ? AND key <> ?"), now.Add(-24*time.Hour), key); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO staff_throttle (key, failures, last_failure_at) VALUES (?, 0, ?)
+			ON CONFLICT (key) DO NOTHING`), key, now); err != nil {
+			return err
+		}
+		lock := ""
+		if s.DB.Dialect == store.Postgres {
+			lock = " FOR UPDATE" // SQLite runs one write transaction at a time
+		}
+		var row struct {
+			Failures int       `db:"failures"`
+			Last     time.Time `db:"last_failure_at"`
+		}
+		if err := tx.GetContext(ctx, &row, tx.Rebind("SELECT failures, last_failure_at FROM staff_throttle WHERE key = ?"+lock), key); err != nil {
+			return err
+		}
+		if row.Last.Before(now.Add(-24 * time.Hour)) {
+			row.Failures = 0 // a day-old count is forgotten
+		}
+		if w := row.Last.Add(Backoff(row.Failures)).Sub(now); w > 0 {
+			wait = w
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_throttle SET failures = ?, last_failure_at = ? WHERE key = ?"), row.Failures+1, now, key)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("staff: throttle: %w", store.MapErr(err))
 	}
-	if err := s.DB.SelectContext(ctx, &rows, s.DB.Rebind("SELECT failures, last_failure_at FROM staff_throttle WHERE key = ?"), key); err != nil {
-		return 0, fmt.Errorf("staff: read throttle: %w", store.MapErr(err))
-	}
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	until := rows[0].Last.Add(Backoff(rows[0].Failures))
-	if wait := until.Sub(s.now()); wait > 0 {
-		return wait, nil
-	}
-	return 0, nil
-}
-
-func (s *Service) recordFailure(ctx context.Context, tx *sqlx.Tx, key string) error {
-	now := s.now()
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO staff_throttle (key, failures, last_failure_at) VALUES (?, 1, ?)
-		ON CONFLICT (key) DO UPDATE SET failures = staff_throttle.failures + 1, last_failure_at = excluded.last_failure_at`), key, now); err != nil {
-		return fmt.Errorf("staff: record failure: %w", err)
-	}
-	// Forget failures nobody followed up for a day (keeps unknown logins
-	// from piling up).
-	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM staff_throttle WHERE last_failure_at < ?"), now.Add(-24*time.Hour)); err != nil {
-		return fmt.Errorf("staff: prune throttle: %w", err)
-	}
-	return nil
+	return wait, nil
 }
 
 func clearFailures(ctx context.Context, tx *sqlx.Tx, key string) error {
@@ -581,7 +595,7 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 	if known {
 		subject = r.Login
 	}
-	if wait, err := s.throttled(ctx, tkey); err != nil {
+	if wait, err := s.claimAttempt(ctx, tkey); err != nil {
 		return nil, err
 	} else if wait > 0 {
 		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, subject, "refused: throttled"); err != nil {
@@ -614,13 +628,8 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 		}
 	}
 	if !ok {
-		err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-			if err := s.recordFailure(ctx, tx, tkey); err != nil {
-				return err
-			}
-			return audit.Record(ctx, tx, audit.LoginFailed, subject, "wrong login or password")
-		})
-		if err != nil {
+		// The attempt was counted by claimAttempt.
+		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, subject, "wrong login or password"); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadLogin
