@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -229,4 +230,58 @@ func TestThrottleHoldsForParallelGuesses(t *testing.T) {
 	if _, err := svcs[1].Login(ctx, "coord", coordPW); !errors.As(err, &te) || te.Wait != time.Second {
 		t.Fatalf("the right password during the back-off: %v", err)
 	}
+}
+
+// Raising the cost settings takes effect for existing accounts at their
+// next login: the password hash and the sealed private key are made again
+// with the new cost (audited), the data key still opens, and a lower
+// setting later does not weaken them.
+func TestLoginUpgradesTheHashCost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _, co := setup(t, db)
+		stored := func() (string, string) {
+			var row struct {
+				Hash string `db:"password_hash"`
+				Priv string `db:"private_key"`
+			}
+			if err := db.GetContext(ctx, &row, db.Rebind("SELECT password_hash, private_key FROM staff_accounts WHERE login = ?"), "coord"); err != nil {
+				t.Fatal(err)
+			}
+			return row.Hash, row.Priv
+		}
+		h0, p0 := stored()
+		if !strings.Contains(h0, "m=64,t=1,") || !strings.Contains(p0, "m=64,t=1,") {
+			t.Fatalf("set up with TestKDF: %s / %s", h0, p0)
+		}
+		s.KDF = KDFParams{Time: 2, MemoryKiB: 256, Threads: 1}
+		sess := mustLogin(t, s, "coord", coordPW)
+		h1, p1 := stored()
+		if !strings.Contains(h1, "m=256,t=2,") || !strings.Contains(p1, "m=256,t=2,") {
+			t.Fatalf("after a login under a higher cost: %s / %s", h1, p1)
+		}
+		if sess.Key == nil || co.Key == nil || sess.Key.Check() != co.Key.Check() {
+			t.Fatal("the data key does not open the same after the upgrade")
+		}
+		again := mustLogin(t, s, "coord", coordPW)
+		if h2, _ := stored(); h2 != h1 || again.Key.Check() != co.Key.Check() {
+			t.Fatalf("a second login changed the hash again or lost the key: %s", h2)
+		}
+		s.KDF = TestKDF
+		mustLogin(t, s, "coord", coordPW)
+		if h3, _ := stored(); h3 != h1 {
+			t.Fatalf("a lower cost setting weakened the hash: %s", h3)
+		}
+		upgraded := 0
+		es, _ := audit.List(ctx, db, audit.Filter{Action: audit.Login})
+		for _, e := range es {
+			if strings.Contains(e.Detail, "password hash upgraded to argon2id t=2 m=256 KiB p=1") {
+				upgraded++
+			}
+		}
+		if upgraded != 1 {
+			t.Fatalf("%d logins audited as upgrading the hash, want 1", upgraded)
+		}
+		verifyAudit(t, db)
+	})
 }

@@ -640,6 +640,18 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 		}
 		return nil, ErrDisabled
 	}
+	// A password hashed under a lower cost than the one in force (the
+	// defaults were raised since it was set) is hashed again, and the
+	// private key sealed again, now that the password is at hand.
+	hash, sealed, detail := "", "", ""
+	if p := s.kdf(); weaker(r.PasswordHash, "argon2id", p) || weaker(r.PrivateKey, algSealedKey, p) {
+		priv, err := openPrivate(r.PrivateKey, password, r.PublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("staff: account %s: its sealed private key does not open with a correct password (altered row?): %w", r.Login, err)
+		}
+		hash, sealed = hashSecret(password, p), sealPrivate(priv, password, p)
+		detail = fmt.Sprintf("password hash upgraded to argon2id t=%d m=%d KiB p=%d", p.Time, p.MemoryKiB, p.Threads)
+	}
 	now := s.now()
 	err = s.DB.Tx(audit.WithActor(ctx, r.Login), func(tx *sqlx.Tx) error {
 		if err := clearFailures(ctx, tx, tkey); err != nil {
@@ -648,13 +660,31 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_accounts SET last_login_at = ? WHERE id = ?"), now, r.ID); err != nil {
 			return err
 		}
-		return audit.Record(audit.WithActor(ctx, r.Login), tx, audit.Login, r.Login, "")
+		if hash != "" {
+			// Only if nobody changed the password meanwhile.
+			res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_accounts SET password_hash = ?, private_key = ? WHERE id = ? AND password_hash = ?"),
+				hash, sealed, r.ID, r.PasswordHash)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				detail = ""
+			}
+		}
+		return audit.Record(audit.WithActor(ctx, r.Login), tx, audit.Login, r.Login, detail)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("staff: login %s: %w", r.Login, err)
 	}
 	r.LastLogin = sql.NullTime{Time: now, Valid: true}
 	return &Session{Account: r.account(), Key: key, Started: now}, nil
+}
+
+// weaker reports whether the stored PHC string was made with less time or
+// memory than p (a malformed one is left for the check that reads it).
+func weaker(stored, alg string, p KDFParams) bool {
+	h, err := parsePHC(stored, alg)
+	return err == nil && (h.Params.Time < p.Time || h.Params.MemoryKiB < p.MemoryKiB)
 }
 
 // unseal opens the account's private key with its password and unwraps
