@@ -205,7 +205,7 @@ func (g *gui) showMain() {
 	}
 	sess := g.sess
 	shell := screens.NewShell(screens.ForSession(sess, g.pages()))
-	bar := screens.SessionBar(sess, g.showLogin)
+	bar := screens.SessionBar(g.w, screens.StaffDeps{Service: g.staff, Session: sess}, g.showLogin)
 	g.lock = screens.NewSessionLock(g.w, screens.LockDeps{
 		Staff: g.staff, Account: sess.Account,
 		OnUnlock:     func(s *staff.Session) { g.sess = s },

@@ -218,12 +218,18 @@ func LoginError(err error) string {
 }
 
 // SessionBar is the strip above the main window's pages: who is logged in,
-// in which role, and the logout button.
-func SessionBar(sess *staff.Session, onLogout func()) fyne.CanvasObject {
+// in which role, the buttons to change one's own password and (for roles
+// that run kiosks) one's own kiosk PIN, and the logout button.
+func SessionBar(w fyne.Window, deps StaffDeps, onLogout func()) fyne.CanvasObject {
+	sess := deps.Session
 	who := widget.NewLabel(lang.L("login.who", map[string]any{
 		"Name": sess.Account.DisplayName, "Login": sess.Account.Login, "Role": RoleLabel(sess.Account.Role)}))
-	logout := widget.NewButtonWithIcon(lang.L("login.logout"), theme.LogoutIcon(), onLogout)
-	return container.NewBorder(nil, widget.NewSeparator(), nil, logout, who)
+	buttons := container.NewHBox(widget.NewButtonWithIcon(lang.L("staff.change_own"), theme.AccountIcon(), func() { openChangePassword(w, deps) }))
+	if sess.May(staff.RunKiosk) {
+		buttons.Add(widget.NewButtonWithIcon(lang.L("staff.own_pin"), theme.GridIcon(), func() { openOwnPIN(w, deps) }))
+	}
+	buttons.Add(widget.NewButtonWithIcon(lang.L("login.logout"), theme.LogoutIcon(), onLogout))
+	return container.NewBorder(nil, widget.NewSeparator(), nil, buttons, who)
 }
 
 // RoleLabel is a role's name in the UI language.

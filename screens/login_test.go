@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,7 +156,7 @@ func TestSessionBarShowsWhoAndLogsOut(t *testing.T) {
 	w := newWindow(t)
 	out := 0
 	sess := &staff.Session{Account: staff.Account{Login: "tanaka", DisplayName: "田中", Role: staff.VenueStaff}}
-	w.SetContent(SessionBar(sess, func() { out++ }))
+	w.SetContent(SessionBar(w, StaffDeps{Session: sess}, func() { out++ }))
 	var texts []string
 	walk(w.Canvas().Content(), func(o fyne.CanvasObject) {
 		if l, ok := o.(*widget.Label); ok {
@@ -168,5 +169,20 @@ func TestSessionBarShowsWhoAndLogsOut(t *testing.T) {
 	tapButton(t, w, lang.L("login.logout"))
 	if out != 1 {
 		t.Error("logout was not called")
+	}
+	// Venue staff get their own PIN button; an analyst, who runs no
+	// kiosk, does not; both can change their own password.
+	for role, wantPIN := range map[staff.Role]bool{staff.VenueStaff: true, staff.Analyst: false, staff.Coordinator: true} {
+		sess := &staff.Session{Account: staff.Account{Login: "x", DisplayName: "x", Role: role}}
+		w.SetContent(SessionBar(w, StaffDeps{Session: sess}, func() {}))
+		var buttons []string
+		walk(w.Canvas().Content(), func(o fyne.CanvasObject) {
+			if b, ok := o.(*widget.Button); ok {
+				buttons = append(buttons, b.Text)
+			}
+		})
+		if slices.Contains(buttons, "自分のキオスク用 PIN") != wantPIN || !slices.Contains(buttons, "自分のパスワードを変更") {
+			t.Errorf("%s: buttons %q", role, buttons)
+		}
 	}
 }

@@ -26,6 +26,7 @@ type StaffService interface {
 	SetRole(ctx context.Context, by *staff.Session, login string, role staff.Role) error
 	Disable(ctx context.Context, by *staff.Session, login string, disabled bool) error
 	SetPIN(ctx context.Context, by *staff.Session, login, pin string) error
+	SetOwnPIN(ctx context.Context, sess *staff.Session, password, pin string) error
 	RotateDataKey(ctx context.Context, by *staff.Session) error
 }
 
@@ -475,6 +476,78 @@ func openChangePassword(w fyne.Window, deps StaffDeps) *passwordForm {
 				dialog.ShowInformation(lang.L("staff.change_own"), lang.L("staff.own_changed"), w)
 			})
 		})
+	return f
+}
+
+// ownPINForm sets (or clears) the logged-in account's own kiosk PIN, for
+// roles that run kiosks: the PIN is chosen by its holder, nobody else
+// learns it. The password is asked again.
+type ownPINForm struct {
+	*staffForm
+	current, pin, again *widget.Entry
+}
+
+// SetOwnPIN opens the dialog in which the logged-in account sets its own
+// kiosk PIN.
+func SetOwnPIN(w fyne.Window, deps StaffDeps) {
+	openOwnPIN(w, deps)
+}
+
+func openOwnPIN(w fyne.Window, deps StaffDeps) *ownPINForm {
+	if deps.Session == nil || !deps.Session.May(staff.RunKiosk) {
+		return nil
+	}
+	login := deps.Session.Account.Login
+	f := &ownPINForm{current: passwordEntry(), pin: passwordEntry(), again: passwordEntry()}
+	save := func(pin string) func(ctx context.Context) error {
+		old := f.current.Text
+		return func(ctx context.Context) error {
+			err := deps.Service.SetOwnPIN(ctx, deps.Session, old, pin)
+			if errors.Is(err, staff.ErrBadLogin) {
+				return errWrongCurrent
+			}
+			return err
+		}
+	}
+	needPassword := func(sf *staffForm) bool {
+		if f.current.Text == "" {
+			sf.fail(lang.L("staff.field_current_password") + ": " + lang.L("reason.required"))
+			return false
+		}
+		return true
+	}
+	clear := widget.NewButtonWithIcon(lang.L("staff.clear_pin"), theme.DeleteIcon(), func() {
+		if !needPassword(f.staffForm) {
+			return
+		}
+		f.run(save(""), func() {
+			dialog.ShowInformation(lang.L("staff.own_pin"), lang.L("staff.own_pin_cleared"), w)
+		})
+	})
+	f.staffForm = newStaffForm(w, lang.L("staff.own_pin_of", map[string]any{"Login": login}), lang.L("staff.set_pin"),
+		[]*widget.FormItem{
+			widget.NewFormItem(lang.L("staff.field_current_password"), f.current),
+			widget.NewFormItem(lang.L("staff.field_pin"), f.pin),
+			widget.NewFormItem(lang.L("staff.field_pin_again"), f.again),
+		}, lang.L("staff.own_pin_rule"), func(sf *staffForm) {
+			var bad []string
+			if f.current.Text == "" {
+				bad = append(bad, lang.L("staff.field_current_password")+": "+lang.L("reason.required"))
+			}
+			if err := staff.ValidatePIN(f.pin.Text); err != nil {
+				bad = append(bad, staffErrorText(err))
+			}
+			if f.pin.Text != f.again.Text {
+				bad = append(bad, lang.L("staff.field_pin_again")+": "+lang.L("staff.reason_mismatch"))
+			}
+			if len(bad) > 0 {
+				sf.fail(bad...)
+				return
+			}
+			sf.run(save(f.pin.Text), func() {
+				dialog.ShowInformation(lang.L("staff.own_pin"), lang.L("staff.own_pin_done"), w)
+			})
+		}, clear)
 	return f
 }
 

@@ -451,3 +451,54 @@ func relayout(c fyne.Canvas) {
 		lay(o)
 	}
 }
+
+// Venue staff set their own kiosk PIN from the session bar's dialog: a
+// wrong password is shown on the field, the right one sets the PIN, which
+// then opens a kiosk; clearing needs the password too.
+func TestSetOwnPINForm(t *testing.T) {
+	svc, _, _ := staffDesk(t)
+	ctx := context.Background()
+	sato, err := svc.Login(ctx, "sato", satoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWindow(t)
+	if f := openOwnPIN(w, StaffDeps{Service: svc, Session: &staff.Session{Account: staff.Account{Login: "yamada", Role: staff.Analyst}}}); f != nil {
+		t.Fatal("an analyst got the own PIN form")
+	}
+	f := openOwnPIN(w, StaffDeps{Service: svc, Session: sato})
+	f.pin.SetText("97531")
+	f.again.SetText("97531")
+	f.save()
+	waitIdle()
+	if f.errLabel.Text != "現在のパスワード: 必須です\nPIN: 6〜8 桁の数字にしてください" {
+		t.Errorf("empty password, short PIN: %q", f.errLabel.Text)
+	}
+	f.current.SetText("not-my-password")
+	f.pin.SetText("975310")
+	f.again.SetText("975310")
+	f.save()
+	waitIdle()
+	if f.errLabel.Text != "現在のパスワード: 正しくありません" {
+		t.Errorf("wrong password: %q", f.errLabel.Text)
+	}
+	if _, err := svc.CheckPIN(ctx, "975310"); !errors.Is(err, staff.ErrBadPIN) {
+		t.Fatalf("the PIN was set with a wrong password: %v", err)
+	}
+	f.current.SetText(satoPassword)
+	f.save()
+	waitIdle()
+	if f.errLabel.Text != "" {
+		t.Fatalf("PIN refused: %q", f.errLabel.Text)
+	}
+	if a, err := svc.CheckPIN(ctx, "975310"); err != nil || a.Login != "sato" {
+		t.Fatalf("own PIN at a kiosk: %+v, %v", a, err)
+	}
+	f = openOwnPIN(w, StaffDeps{Service: svc, Session: sato})
+	f.current.SetText(satoPassword)
+	test.Tap(findButton(t, w.Canvas(), "PIN を削除"))
+	waitIdle()
+	if _, err := svc.CheckPIN(ctx, "975310"); !errors.Is(err, staff.ErrBadPIN) {
+		t.Fatalf("cleared PIN still opens a kiosk: %v", err)
+	}
+}

@@ -125,7 +125,7 @@ var policy = map[string]need{
 	"staff role":             do(staff.ManageStaff),
 	"staff disable":          do(staff.ManageStaff),
 	"staff enable":           do(staff.ManageStaff),
-	"staff pin":              do(staff.ManageStaff), // kiosk PINs are set by coordinators
+	"staff pin":              do(staff.RunKiosk).whenValue("login", staff.ManageStaff), // one's own kiosk PIN; another's is a coordinator's
 	"staff rotate-key":       do(staff.ManageStaff),
 }
 

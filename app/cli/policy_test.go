@@ -168,7 +168,7 @@ var roleCases = []roleCase{
 	{[]string{"staff", "role", "x", "analyst"}, "c"},
 	{[]string{"staff", "disable", "x"}, "c"},
 	{[]string{"staff", "enable", "x"}, "c"},
-	{[]string{"staff", "pin"}, "c"},
+	{[]string{"staff", "pin"}, "cs"}, // one's own kiosk PIN
 	{[]string{"staff", "pin", "--login", "x"}, "c"},
 	{[]string{"staff", "rotate-key"}, "c"},
 }

@@ -137,10 +137,10 @@ func runStaff(env *Env, args []string) error {
 		}
 		return nil
 	case "pin":
-		target := *login
-		if target == "" {
-			target = by.Account.Login
+		if *login == "" || staff.FoldLogin(*login) == by.Account.Login {
+			return staffOwnPIN(env, svc)
 		}
+		target := staff.FoldLogin(*login)
 		pin, err := newSecrets(env).askNew("Kiosk PIN for "+target+" (6–8 digits): ", "PIN", staff.ValidatePIN)
 		if err != nil {
 			return err
@@ -148,7 +148,7 @@ func runStaff(env *Env, args []string) error {
 		if err := svc.SetPIN(ctx, by, target, pin); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "kiosk PIN of %s set\n", staff.FoldLogin(target))
+		fmt.Fprintf(env.Stdout, "kiosk PIN of %s set\n", target)
 		return nil
 	case "rotate-key":
 		if err := svc.RotateDataKey(ctx, by); err != nil {
@@ -234,6 +234,33 @@ func staffList(env *Env, svc *staff.Service) error {
 
 // staffPasswd changes the session's own password (the current one is asked
 // for first), or a coordinator resets another account's.
+// staffOwnPIN sets the logged-in account's own kiosk PIN: the password
+// first, then the PIN twice, none of them echoed.
+func staffOwnPIN(env *Env, svc *staff.Service) error {
+	by := env.Session
+	sec := newSecrets(env)
+	old, err := sec.ask("Current password: ", "password")
+	if err != nil {
+		return err
+	}
+	pin, err := sec.askNew("Your kiosk PIN (6–8 digits): ", "PIN", staff.ValidatePIN)
+	if err != nil {
+		return err
+	}
+	if err := svc.SetOwnPIN(env.Ctx, by, old, pin); err != nil {
+		var th *staff.ThrottledError
+		switch {
+		case errors.As(err, &th):
+			return fmt.Errorf("PIN not set: too many failed attempts; try again in %s", waitText(th.Wait))
+		case errors.Is(err, staff.ErrBadLogin):
+			return errors.New("PIN not set: the current password is wrong")
+		}
+		return err
+	}
+	fmt.Fprintln(env.Stdout, "your kiosk PIN is set; type it to leave a kiosk")
+	return nil
+}
+
 func staffPasswd(env *Env, svc *staff.Service, login string) error {
 	by := env.Session
 	sec := newSecrets(env)

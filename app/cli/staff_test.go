@@ -290,6 +290,17 @@ func TestStaffCommands(t *testing.T) {
 			}
 		}
 
+		// Own kiosk PIN: venue staff choose it after their password; an
+		// analyst runs no kiosk.
+		refused(t, db, f.tokens["s"], "Wrong-password-1\n864213\n864213\n", "the current password is wrong", "staff", "pin")
+		if out := mustRunIn(t, db, f.tokens["s"], pw("sato")+"864213\n864213\n", "staff", "pin"); !strings.Contains(out, "your kiosk PIN is set") {
+			t.Fatalf("own PIN: %q", out)
+		}
+		if a := kioskPINOwner(t, db, "864213"); a != "sato" {
+			t.Fatalf("own PIN opens a kiosk for %q", a)
+		}
+		refused(t, db, f.tokens["a"], "", "may not do", "staff", "pin")
+
 		// Own password: the current one first; the session then ends.
 		refused(t, db, f.tokens["s"], "Wrong-password-1\nTr1al-sato-new-pass\nTr1al-sato-new-pass\n", "the current password is wrong", "staff", "passwd")
 		out := mustRunIn(t, db, f.tokens["s"], pw("sato")+"Tr1al-sato-new-pass\nTr1al-sato-new-pass\n", "staff", "passwd")
@@ -600,4 +611,19 @@ func TestLoanDeskOpensNamesForItsSession(t *testing.T) {
 			t.Fatalf("export entries %+v", es)
 		}
 	})
+}
+
+// kioskPINOwner is the account whose kiosk PIN pin is ("" if none).
+func kioskPINOwner(t *testing.T, dsn, pin string) string {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a, err := newStaff(db).CheckPIN(context.Background(), pin)
+	if err != nil {
+		return ""
+	}
+	return a.Login
 }

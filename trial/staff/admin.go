@@ -117,6 +117,85 @@ func (s *Service) List(ctx context.Context, by *Session) ([]Account, error) {
 	return out, nil
 }
 
+// recheck asks the session's account for its password again before a
+// change to its own credentials: throttled and, when wrong, audited as a
+// failed login (what names the change) and ErrBadLogin.
+func (s *Service) recheck(ctx context.Context, sess *Session, password, what string) (accountRow, error) {
+	r, err := getAccount(ctx, s.DB, "id", sess.Account.ID)
+	if errors.Is(err, ErrNoSuchAccount) {
+		return r, ErrDisabled
+	} else if err != nil {
+		return r, err
+	}
+	if r.Disabled {
+		return r, ErrDisabled
+	}
+	if wait, err := s.claimAttempt(ctx, loginThrottleKey(r.Login)); err != nil {
+		return r, err
+	} else if wait > 0 {
+		return r, &ThrottledError{Wait: wait}
+	}
+	ok, err := verifySecret(r.PasswordHash, password)
+	if err != nil {
+		return r, fmt.Errorf("staff: account %s: password hash: %w", r.Login, err)
+	}
+	if !ok {
+		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, r.Login, what+": wrong current password"); err != nil {
+			return r, err
+		}
+		return r, ErrBadLogin
+	}
+	return r, nil
+}
+
+// SetOwnPIN sets (or, with pin "", clears) the kiosk PIN of the session's
+// own account, so that venue staff choose a PIN nobody else knows; the
+// account's password must be given again. Roles that run no kiosk are
+// refused.
+func (s *Service) SetOwnPIN(ctx context.Context, sess *Session, password, pin string) error {
+	if sess == nil {
+		return ErrNotLoggedIn
+	}
+	ctx = sess.Context(ctx)
+	if !sess.Account.Role.May(RunKiosk) {
+		return fieldErr(FieldPIN, ReasonNoKiosk, 0, fmt.Sprintf("%s (%s) does not run kiosks", sess.Account.Login, sess.Account.Role))
+	}
+	hash := ""
+	if pin != "" {
+		if err := ValidatePIN(pin); err != nil {
+			return err
+		}
+		hash = hashSecret(pin, s.pinKDF())
+	}
+	r, err := s.recheck(ctx, sess, password, "PIN change")
+	if err != nil {
+		return err
+	}
+	if !r.Role.May(RunKiosk) { // the role changed since the login
+		return fieldErr(FieldPIN, ReasonNoKiosk, 0, fmt.Sprintf("%s (%s) does not run kiosks", r.Login, r.Role))
+	}
+	return s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		// Only if the password was not reset and the account not
+		// disabled meanwhile.
+		res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_accounts SET pin_hash = ? WHERE id = ? AND password_hash = ? AND disabled = ?"),
+			hash, r.ID, r.PasswordHash, false)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errors.New("staff: the account changed meanwhile (password reset or disabled); try again")
+		}
+		if err := clearFailures(ctx, tx, loginThrottleKey(r.Login)); err != nil {
+			return err
+		}
+		detail := "set by the account"
+		if hash == "" {
+			detail = "cleared by the account"
+		}
+		return audit.Record(ctx, tx, audit.StaffPIN, r.Login, detail)
+	})
+}
+
 // ChangePassword changes the session's own password: the current one must
 // be given (a wrong one counts as a failed login). The private key is sealed
 // again under the new password; the data key's wrapping does not change.
@@ -129,31 +208,11 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 	if err := ValidatePasswordFor(sess.Account.Login, newPassword); err != nil {
 		return err
 	}
-	r, err := getAccount(ctx, s.DB, "id", sess.Account.ID)
-	if errors.Is(err, ErrNoSuchAccount) {
-		return ErrDisabled
-	} else if err != nil {
+	r, err := s.recheck(ctx, sess, oldPassword, "password change")
+	if err != nil {
 		return err
-	}
-	if r.Disabled {
-		return ErrDisabled
 	}
 	tkey := loginThrottleKey(r.Login)
-	if wait, err := s.claimAttempt(ctx, tkey); err != nil {
-		return err
-	} else if wait > 0 {
-		return &ThrottledError{Wait: wait}
-	}
-	ok, err := verifySecret(r.PasswordHash, oldPassword)
-	if err != nil {
-		return fmt.Errorf("staff: account %s: password hash: %w", r.Login, err)
-	}
-	if !ok {
-		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, r.Login, "password change: wrong current password"); err != nil {
-			return err
-		}
-		return ErrBadLogin
-	}
 	priv, err := openPrivate(r.PrivateKey, oldPassword, r.PublicKey)
 	if err != nil {
 		return fmt.Errorf("staff: account %s: its sealed private key does not open (altered row?): %w", r.Login, err)

@@ -371,3 +371,61 @@ func TestTamperedRows(t *testing.T) {
 		}
 	})
 }
+
+// Venue staff choose their own kiosk PIN (nobody else learns it), after
+// giving their password again; a wrong password is a throttled failed
+// login, an analyst is refused, and clearing works.
+func TestSetOwnPIN(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _, _ := setup(t, db)
+		venue := mustLogin(t, s, "venue", staffPW)
+		ana := mustLogin(t, s, "ana", anaPW)
+		var fe *FieldError
+		if err := s.SetOwnPIN(ctx, ana, anaPW, "246810"); !errors.As(err, &fe) || fe.Reason != ReasonNoKiosk {
+			t.Fatalf("analyst's own PIN: %v", err)
+		}
+		if err := s.SetOwnPIN(ctx, venue, staffPW, "12ab56"); !errors.As(err, &fe) || fe.Reason != ReasonPINDigits {
+			t.Fatalf("letters in the PIN: %v", err)
+		}
+		for range freeFailures {
+			if err := s.SetOwnPIN(ctx, venue, "Wrong-password1", "864213"); !errors.Is(err, ErrBadLogin) {
+				t.Fatalf("wrong password: %v", err)
+			}
+		}
+		var te *ThrottledError
+		if err := s.SetOwnPIN(ctx, venue, staffPW, "864213"); !errors.As(err, &te) {
+			t.Fatalf("after three wrong passwords: %v, want throttled", err)
+		}
+		if _, err := s.CheckPIN(ctx, "864213"); !errors.Is(err, ErrBadPIN) {
+			t.Fatalf("a PIN refused with its password opens a kiosk: %v", err)
+		}
+		exec(t, db, "DELETE FROM staff_throttle")
+		if err := s.SetOwnPIN(ctx, venue, staffPW, "864213"); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := s.CheckPIN(ctx, "864213"); err != nil || a.Login != "venue" {
+			t.Fatalf("own PIN at a kiosk: %+v %v", a, err)
+		}
+		if err := s.SetOwnPIN(ctx, venue, staffPW, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CheckPIN(ctx, "864213"); !errors.Is(err, ErrBadPIN) {
+			t.Fatalf("cleared own PIN: %v", err)
+		}
+		if got := actions(t, db, audit.StaffPIN); !slices.Equal(got, []string{"venue venue", "venue venue"}) {
+			t.Fatalf("staff.pin entries = %v", got)
+		}
+		failed := 0
+		es, _ := audit.List(ctx, db, audit.Filter{Action: audit.LoginFailed})
+		for _, e := range es {
+			if e.Detail == "PIN change: wrong current password" {
+				failed++
+			}
+		}
+		if failed != freeFailures {
+			t.Fatalf("%d wrong passwords audited, want %d", failed, freeFailures)
+		}
+		verifyAudit(t, db)
+	})
+}
