@@ -456,11 +456,7 @@ func openChangePassword(w fyne.Window, deps StaffDeps) *passwordForm {
 			widget.NewFormItem(lang.L("staff.field_new_password"), f.password),
 			widget.NewFormItem(lang.L("staff.field_password_again"), f.again),
 		}, lang.L("login.password_rule"), func(sf *staffForm) {
-			var bad []string
-			if f.current.Text == "" {
-				bad = append(bad, lang.L("staff.field_current_password")+": "+lang.L("reason.required"))
-			}
-			bad = append(bad, checkNewPassword(login, f.password.Text, f.again.Text)...)
+			bad := append(currentRequired(f.current), checkNewPassword(login, f.password.Text, f.again.Text)...)
 			if len(bad) > 0 {
 				sf.fail(bad...)
 				return
@@ -477,6 +473,15 @@ func openChangePassword(w fyne.Window, deps StaffDeps) *passwordForm {
 			})
 		})
 	return f
+}
+
+// currentRequired is the line for an empty current-password entry (nil
+// when filled in).
+func currentRequired(current *widget.Entry) []string {
+	if current.Text == "" {
+		return []string{lang.L("staff.field_current_password") + ": " + lang.L("reason.required")}
+	}
+	return nil
 }
 
 // ownPINForm sets (or clears) the logged-in account's own kiosk PIN, for
@@ -509,15 +514,9 @@ func openOwnPIN(w fyne.Window, deps StaffDeps) *ownPINForm {
 			return err
 		}
 	}
-	needPassword := func(sf *staffForm) bool {
-		if f.current.Text == "" {
-			sf.fail(lang.L("staff.field_current_password") + ": " + lang.L("reason.required"))
-			return false
-		}
-		return true
-	}
 	clear := widget.NewButtonWithIcon(lang.L("staff.clear_pin"), theme.DeleteIcon(), func() {
-		if !needPassword(f.staffForm) {
+		if bad := currentRequired(f.current); bad != nil {
+			f.fail(bad...)
 			return
 		}
 		f.run(save(""), func() {
@@ -530,10 +529,7 @@ func openOwnPIN(w fyne.Window, deps StaffDeps) *ownPINForm {
 			widget.NewFormItem(lang.L("staff.field_pin"), f.pin),
 			widget.NewFormItem(lang.L("staff.field_pin_again"), f.again),
 		}, lang.L("staff.own_pin_rule"), func(sf *staffForm) {
-			var bad []string
-			if f.current.Text == "" {
-				bad = append(bad, lang.L("staff.field_current_password")+": "+lang.L("reason.required"))
-			}
+			bad := currentRequired(f.current)
 			if err := staff.ValidatePIN(f.pin.Text); err != nil {
 				bad = append(bad, staffErrorText(err))
 			}

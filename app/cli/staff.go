@@ -234,6 +234,19 @@ func staffList(env *Env, svc *staff.Service) error {
 
 // staffPasswd changes the session's own password (the current one is asked
 // for first), or a coordinator resets another account's.
+// ownChangeError words the refusal of a change to one's own password or
+// PIN, which asked for the current password.
+func ownChangeError(what string, err error) error {
+	var th *staff.ThrottledError
+	switch {
+	case errors.As(err, &th):
+		return fmt.Errorf("%s: too many failed attempts; try again in %s", what, waitText(th.Wait))
+	case errors.Is(err, staff.ErrBadLogin):
+		return fmt.Errorf("%s: the current password is wrong", what)
+	}
+	return err
+}
+
 // staffOwnPIN sets the logged-in account's own kiosk PIN: the password
 // first, then the PIN twice, none of them echoed.
 func staffOwnPIN(env *Env, svc *staff.Service) error {
@@ -248,14 +261,7 @@ func staffOwnPIN(env *Env, svc *staff.Service) error {
 		return err
 	}
 	if err := svc.SetOwnPIN(env.Ctx, by, old, pin); err != nil {
-		var th *staff.ThrottledError
-		switch {
-		case errors.As(err, &th):
-			return fmt.Errorf("PIN not set: too many failed attempts; try again in %s", waitText(th.Wait))
-		case errors.Is(err, staff.ErrBadLogin):
-			return errors.New("PIN not set: the current password is wrong")
-		}
-		return err
+		return ownChangeError("PIN not set", err)
 	}
 	fmt.Fprintln(env.Stdout, "your kiosk PIN is set; type it to leave a kiosk")
 	return nil
@@ -283,14 +289,7 @@ func staffPasswd(env *Env, svc *staff.Service, login string) error {
 	}
 	if own {
 		if err := svc.ChangePassword(env.Ctx, by, old, pw); err != nil {
-			var th *staff.ThrottledError
-			switch {
-			case errors.As(err, &th):
-				return fmt.Errorf("password not changed: too many failed attempts; try again in %s", waitText(th.Wait))
-			case errors.Is(err, staff.ErrBadLogin):
-				return errors.New("password not changed: the current password is wrong")
-			}
-			return err
+			return ownChangeError("password not changed", err)
 		}
 		fmt.Fprintln(env.Stdout, "password changed; your sessions have ended: log in again with the new password")
 		return forgetToken(env)
