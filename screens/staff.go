@@ -475,6 +475,19 @@ func openChangePassword(w fyne.Window, deps StaffDeps) *passwordForm {
 	return f
 }
 
+// checkNewPIN is the lines for a new kiosk PIN typed twice that is not
+// 6–8 digits or does not match (nil when fine).
+func checkNewPIN(pin, again string) []string {
+	var bad []string
+	if err := staff.ValidatePIN(pin); err != nil {
+		bad = append(bad, staffErrorText(err))
+	}
+	if pin != again {
+		bad = append(bad, lang.L("staff.field_pin_again")+": "+lang.L("staff.reason_mismatch"))
+	}
+	return bad
+}
+
 // currentRequired is the line for an empty current-password entry (nil
 // when filled in).
 func currentRequired(current *widget.Entry) []string {
@@ -529,13 +542,7 @@ func openOwnPIN(w fyne.Window, deps StaffDeps) *ownPINForm {
 			widget.NewFormItem(lang.L("staff.field_pin"), f.pin),
 			widget.NewFormItem(lang.L("staff.field_pin_again"), f.again),
 		}, lang.L("staff.own_pin_rule"), func(sf *staffForm) {
-			bad := currentRequired(f.current)
-			if err := staff.ValidatePIN(f.pin.Text); err != nil {
-				bad = append(bad, staffErrorText(err))
-			}
-			if f.pin.Text != f.again.Text {
-				bad = append(bad, lang.L("staff.field_pin_again")+": "+lang.L("staff.reason_mismatch"))
-			}
+			bad := append(currentRequired(f.current), checkNewPIN(f.pin.Text, f.again.Text)...)
 			if len(bad) > 0 {
 				sf.fail(bad...)
 				return
@@ -581,14 +588,7 @@ func (s *staffScreen) openPIN() *pinForm {
 			widget.NewFormItem(lang.L("staff.field_pin"), f.pin),
 			widget.NewFormItem(lang.L("staff.field_pin_again"), f.again),
 		}, lang.L("staff.pin_rule"), func(sf *staffForm) {
-			var bad []string
-			if err := staff.ValidatePIN(f.pin.Text); err != nil {
-				bad = append(bad, staffErrorText(err))
-			}
-			if f.pin.Text != f.again.Text {
-				bad = append(bad, lang.L("staff.field_pin_again")+": "+lang.L("staff.reason_mismatch"))
-			}
-			if len(bad) > 0 {
+			if bad := checkNewPIN(f.pin.Text, f.again.Text); len(bad) > 0 {
 				sf.fail(bad...)
 				return
 			}
