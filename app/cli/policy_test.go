@@ -99,6 +99,7 @@ var roleCases = []roleCase{
 	{[]string{"card", "cert", "auth"}, "*"},
 	{[]string{"card", "sign", "--key", "auth"}, "*"},
 	{[]string{"vcard", "--profile", "mynumber"}, "*"},
+	{[]string{"vcard", "--trial-ca", "--profile", "mynumber"}, "cs"}, // the trial CA's key
 	{[]string{"verify", "x.pem"}, "*"},
 	{[]string{"forms", "check", "f.xlsx"}, "*"},
 	{[]string{"login"}, "*"},

@@ -8,16 +8,19 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"time"
 
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vpcd"
+	"jpkipilot/pki"
+	"jpkipilot/trial/store"
 )
 
 func init() {
 	register(&Command{
 		Name:    "vcard",
-		Usage:   "vcard --vpcd 127.0.0.1:35963 --profile mynumber|phone [--holder ID] [--auth-pin PIN --sign-pin PIN] [--once]",
-		Summary: "serve a demo virtual JPKI card into pcscd through vpcd until interrupted",
+		Usage:   "vcard --vpcd 127.0.0.1:35963 --profile mynumber|phone [--holder ID] [--auth-pin PIN --sign-pin PIN] [--trial-ca [--passphrase-file F]] [--once]",
+		Summary: "serve a virtual JPKI card into pcscd through vpcd until interrupted (demo CA, or the trial CA with --trial-ca)",
 		Run:     runVCard,
 	})
 }
@@ -31,6 +34,8 @@ func runVCard(env *Env, args []string) error {
 	authPIN := fs.String("auth-pin", "", "auth PIN, 4 digits (default: the demo PIN from the README)")
 	signPIN := fs.String("sign-pin", "", "sign PIN, 6-16 of A-Z 0-9 (default: the demo PIN from the README)")
 	once := fs.Bool("once", false, "exit when pcscd closes the connection instead of reconnecting")
+	trialCA := fs.Bool("trial-ca", false, "issue the card's certificates from the store's trial CA (asks its passphrase), so the gate and bank of this trial accept it")
+	passFile := fs.String("passphrase-file", "", "with --trial-ca: file whose first line is the CA passphrase")
 	if err := fs.Parse(args); err != nil {
 		return Usagef("%v", err)
 	}
@@ -54,8 +59,17 @@ func runVCard(env *Env, args []string) error {
 		return Usagef("--sign-pin must be 6 to 16 of A-Z and 0-9")
 	}
 
-	cfg, err := vcard.NewDemo(profile, *holder)
-	if err != nil {
+	if *passFile != "" && !*trialCA {
+		return Usagef("--passphrase-file goes with --trial-ca")
+	}
+	issuer := "the demo CA (in memory, trusted by nothing else)"
+	var cfg vcard.Config
+	if *trialCA {
+		if cfg, err = trialVirtualCard(env, *passFile, profile, *holder); err != nil {
+			return err
+		}
+		issuer = "the trial CA"
+	} else if cfg, err = vcard.NewDemo(profile, *holder); err != nil {
 		return err
 	}
 	pins := "the demo defaults (see the README)"
@@ -77,7 +91,7 @@ func runVCard(env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "virtual card: %s profile, holder %q\n", profile, *holder)
-	fmt.Fprintf(env.Stdout, "auth certificate serial: %X\n", authCert.SerialNumber)
+	fmt.Fprintf(env.Stdout, "auth certificate serial: %X, from %s\n", authCert.SerialNumber, issuer)
 	fmt.Fprintf(env.Stdout, "PINs: %s\n", pins)
 	fmt.Fprintf(env.Stdout, "serving into vpcd at %s%s; stop with Ctrl-C\n", *addr, readerHint(*addr))
 
@@ -95,6 +109,32 @@ func runVCard(env *Env, args []string) error {
 		return fmt.Errorf("vpcd at %s: %w (is pcscd running with the vpcd driver?)", *addr, err)
 	}
 	return nil
+}
+
+// trialVirtualCard issues a virtual card's keys and certificates from the
+// store's trial CA (audited under the logged-in account, like the GUI's
+// virtual cards) and publishes a fresh auth CRL when the last is a day old,
+// so a gate of the trial admits the card and its revocation reaches it.
+func trialVirtualCard(env *Env, passFile string, p vcard.Profile, holder string) (vcard.Config, error) {
+	db, err := store.Open(env.Ctx, env.DSN)
+	if err != nil {
+		return vcard.Config{}, err
+	}
+	defer db.Close()
+	ca, err := unlockCA(env, db, passFile)
+	if errors.Is(err, pki.ErrNotInitialized) {
+		return vcard.Config{}, errors.New("--trial-ca: this store has no trial CA yet (a coordinator runs `jpkipilot ca init`)")
+	} else if err != nil {
+		return vcard.Config{}, err
+	}
+	cfg, err := ca.IssueVirtualCard(env.Ctx, p, holder)
+	if err != nil {
+		return vcard.Config{}, err
+	}
+	if _, err := ca.RefreshCRL(env.Ctx, pki.RoleAuth, 24*time.Hour); err != nil {
+		return vcard.Config{}, fmt.Errorf("publishing the auth CRL: %w", err)
+	}
+	return cfg, nil
 }
 
 // readerHint names the reader the default vpcd ports appear as.
