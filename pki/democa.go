@@ -48,6 +48,26 @@ func (ca *CA) IssueVirtualCard(ctx context.Context, p vcard.Profile, holder stri
 	return cfg, cfg.Validate()
 }
 
+// VirtualCardCRLAge is how old the auth CRL may be when a virtual card is
+// served: older, a new one is published first (a gate accepts up to
+// ticket.DefaultMaxCRLAge, so one that young keeps the gate deciding).
+const VirtualCardCRLAge = 24 * time.Hour
+
+// ServeVirtualCard is IssueVirtualCard for a card about to be held to a
+// gate or bank: it also publishes a fresh auth CRL when the newest is older
+// than VirtualCardCRLAge. The GUI's virtual readers and `jpkipilot vcard
+// --trial-ca` both issue this way.
+func (ca *CA) ServeVirtualCard(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
+	cfg, err := ca.IssueVirtualCard(ctx, p, holder)
+	if err != nil {
+		return vcard.Config{}, err
+	}
+	if _, err := ca.RefreshCRL(ctx, RoleAuth, VirtualCardCRLAge); err != nil {
+		return vcard.Config{}, fmt.Errorf("publishing the auth CRL: %w", err)
+	}
+	return cfg, nil
+}
+
 // RefreshCRL publishes a new CRL of role's CA when the newest one is older
 // than maxAge (or there is none), so that a gate or bank on this store
 // has one young enough to decide with. It reports whether it published.

@@ -59,3 +59,32 @@ func TestRefreshCRL(t *testing.T) {
 		}
 	}
 }
+
+// A served virtual card comes with an auth CRL no older than
+// VirtualCardCRLAge: the first serve publishes one, the next within the
+// day does not, one a day later publishes again.
+func TestServeVirtualCardKeepsTheCRLYoung(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	ca := newCA(t, db)
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	ca.Now = func() time.Time { return now }
+	var last int64
+	for i, step := range []struct {
+		advance   time.Duration
+		published bool
+	}{{0, true}, {time.Hour, false}, {VirtualCardCRLAge + time.Hour, true}} {
+		now = now.Add(step.advance)
+		if _, err := ca.ServeVirtualCard(ctx, vcard.Phone, "M009"); err != nil {
+			t.Fatal(err)
+		}
+		n, err := LatestCRLNumber(ctx, db, RoleAuth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (n > last) != step.published {
+			t.Fatalf("serve %d: CRL number %d after %d, want published %v", i, n, last, step.published)
+		}
+		last = n
+	}
+}

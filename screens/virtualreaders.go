@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -275,10 +274,6 @@ func TrialCardIssuer(db *store.DB, ask PassphraseFunc) CardIssuer {
 	return t.issue
 }
 
-// crlRefreshAge is how old the auth CRL may be before issuing a virtual
-// card publishes a new one (a gate accepts up to ticket.DefaultMaxCRLAge).
-const crlRefreshAge = 24 * time.Hour
-
 type trialIssuer struct {
 	mu   sync.Mutex
 	db   *store.DB
@@ -313,14 +308,7 @@ func (t *trialIssuer) issue(ctx context.Context, p vcard.Profile, holder string)
 	if t.demo != nil {
 		return t.demo(ctx, p, holder)
 	}
-	cfg, err := t.ca.IssueVirtualCard(ctx, p, holder)
-	if err != nil {
-		return vcard.Config{}, err
-	}
-	if _, err := t.ca.RefreshCRL(ctx, pki.RoleAuth, crlRefreshAge); err != nil {
-		return vcard.Config{}, fmt.Errorf("publishing the auth CRL: %w", err)
-	}
-	return cfg, nil
+	return t.ca.ServeVirtualCard(ctx, p, holder)
 }
 
 // AskCAPassphrase is the PassphraseFunc of the GUI: a dialog on w with a

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"time"
 
 	"jpkipilot/device/vcard"
 	"jpkipilot/device/vpcd"
@@ -113,8 +112,8 @@ func runVCard(env *Env, args []string) error {
 
 // trialVirtualCard issues a virtual card's keys and certificates from the
 // store's trial CA (audited under the logged-in account, like the GUI's
-// virtual cards) and publishes a fresh auth CRL when the last is a day old,
-// so a gate of the trial admits the card and its revocation reaches it.
+// virtual cards) with a young auth CRL (pki.CA.ServeVirtualCard), so a gate
+// of the trial admits the card and its revocation reaches it.
 func trialVirtualCard(env *Env, passFile string, p vcard.Profile, holder string) (vcard.Config, error) {
 	db, err := store.Open(env.Ctx, env.DSN)
 	if err != nil {
@@ -127,14 +126,7 @@ func trialVirtualCard(env *Env, passFile string, p vcard.Profile, holder string)
 	} else if err != nil {
 		return vcard.Config{}, err
 	}
-	cfg, err := ca.IssueVirtualCard(env.Ctx, p, holder)
-	if err != nil {
-		return vcard.Config{}, err
-	}
-	if _, err := ca.RefreshCRL(env.Ctx, pki.RoleAuth, 24*time.Hour); err != nil {
-		return vcard.Config{}, fmt.Errorf("publishing the auth CRL: %w", err)
-	}
-	return cfg, nil
+	return ca.ServeVirtualCard(env.Ctx, p, holder)
 }
 
 // readerHint names the reader the default vpcd ports appear as.
