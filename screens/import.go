@@ -73,9 +73,9 @@ func newImportScreen(w fyne.Window, svc ImportService) *importScreen {
 func problemText(p trial.Problem) string {
 	row := lang.L("import.row", map[string]any{"N": p.Row})
 	if p.Field == "" {
-		return row + " · " + reasonText(p.Reason)
+		return row + " · " + reasonText(p.Code, p.Args, p.Reason)
 	}
-	return row + " · " + fieldName(p.Field) + " · " + reasonText(p.Reason)
+	return row + " · " + fieldName(p.Field) + " · " + reasonText(p.Code, p.Args, p.Reason)
 }
 
 func (s *importScreen) loadTrials() {

@@ -45,7 +45,8 @@ func TestTranslationsHaveTheSameKeys(t *testing.T) {
 // usedKey finds literal keys passed to lang.L / lang.X in the source.
 var usedKey = regexp.MustCompile(`lang\.[LX]\(\s*"((?:[^"\\]|\\.)*)"\s*[,)]`)
 
-// reasonKey finds the keys of the reason table in labels.go.
+// reasonKey finds reason keys written out in the source (the trial
+// package's codes are added below).
 var reasonKey = regexp.MustCompile(`"(reason\.[a-z_]+)"`)
 
 func TestEveryKeyUsedInCodeIsTranslated(t *testing.T) {
@@ -87,6 +88,9 @@ func TestEveryKeyUsedInCodeIsTranslated(t *testing.T) {
 	}
 	for _, l := range Languages {
 		used["lang."+l] = "settings.go"
+	}
+	for c := range trial.ReasonCodes {
+		used[trialReasonKey(c)] = "labels.go"
 	}
 	for _, r := range staff.Reasons {
 		used[staffReasonKey(r)] = "staff.go"

@@ -428,7 +428,7 @@ func (f *monitorForm) submit() {
 	m := f.collect()
 	status := statusFromName(f.status.Selected)
 	if f.m.ID == "" && m.TrialID == 0 {
-		f.showErrors(trial.FieldErrors{{Field: "trial", Reason: "required"}})
+		f.showErrors(trial.FieldErrors{{Field: "trial", Reason: "required", Code: trial.ReasonRequired}})
 		return
 	}
 	old := f.m

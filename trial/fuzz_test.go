@@ -46,6 +46,9 @@ func FuzzReadCSV(f *testing.F) {
 				if p.Row < 1 || p.Reason == "" || !utf8.ValidString(p.String()) {
 					t.Fatalf("problem without a place or reason: %+v", p)
 				}
+				if n, ok := ReasonCodes[p.Code]; !ok || len(p.Args) != n {
+					t.Fatalf("problem %+v: a translation wants a code of ReasonCodes and its values", p)
+				}
 			}
 			bad := map[int]bool{}
 			for _, p := range probs {

@@ -21,11 +21,14 @@ import (
 )
 
 // Problem is one reason an import was rejected: the Excel row (the header
-// is row 1), the column (canonical name, as in ImportColumns) and why.
+// is row 1), the column (canonical name, as in ImportColumns) and why, in
+// English (Reason) and for a translation (Code and Args, as in FieldError).
 type Problem struct {
 	Row    int
 	Field  string
 	Reason string
+	Code   ReasonCode
+	Args   []string
 }
 
 func (p Problem) String() string {
@@ -160,18 +163,18 @@ func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
 		f, ok := known[key]
 		switch {
 		case !ok:
-			probs = append(probs, Problem{Row: 1, Field: h, Reason: fmt.Sprintf("unknown column (known: %s)", knownColumns())})
+			probs = append(probs, problem(1, h, ReasonUnknownColumn, "unknown column (known: %s)", knownColumns()))
 		case col[f] != 0:
-			probs = append(probs, Problem{Row: 1, Field: f, Reason: fmt.Sprintf("column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i))})
+			probs = append(probs, problem(1, f, ReasonColumnTwice, "column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i)))
 		default:
 			col[f] = i + 1 // 0 means absent
 		}
 	}
 	for _, c := range ImportColumns {
 		if col[c.Field] == 0 && (c.Required || c.Field == "session" && sessionRequired) {
-			p := Problem{Row: 1, Field: c.Field, Reason: fmt.Sprintf("column missing (header %s or %s)", c.Names[0], c.Names[len(c.Names)-1])}
+			p := problem(1, c.Field, ReasonColumnMissing, "column missing (header %s or %s)", c.Names[0], c.Names[len(c.Names)-1])
 			if c.Field == "session" {
-				p.Reason = "column missing: name each row's session code, or import into a chosen trial"
+				p = problem(1, c.Field, ReasonSessionColumnMissing, "column missing: name each row's session code, or import into a chosen trial")
 			}
 			probs = append(probs, p)
 		}
@@ -189,19 +192,22 @@ func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
 	cands := make([]candidate, 0, len(t.Rows))
 	for _, r := range t.Rows {
 		c := candidate{row: r.Row}
-		add := func(field, format string, a ...any) {
-			probs = append(probs, Problem{Row: r.Row, Field: field, Reason: fmt.Sprintf(format, a...)})
+		pass := func(fe FieldError) {
+			probs = append(probs, fe.at(r.Row))
 			c.bad = true
+		}
+		add := func(field string, code ReasonCode, format string, a ...any) {
+			pass(fieldErr(field, code, format, a...))
 		}
 		for _, i := range unnamed {
 			if i < len(r.Cells) && strings.TrimSpace(r.Cells[i]) != "" {
-				add(excelColumn(i), "value in a column without a header")
+				add(excelColumn(i), ReasonNoHeader, "value in a column without a header")
 			}
 		}
 		if len(r.Cells) > len(t.Header) {
 			for i := len(t.Header); i < len(r.Cells); i++ {
 				if strings.TrimSpace(r.Cells[i]) != "" {
-					add(excelColumn(i), "value beyond the last column of the header")
+					add(excelColumn(i), ReasonBeyondHeader, "value beyond the last column of the header")
 					break
 				}
 			}
@@ -229,14 +235,14 @@ func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
 			} else if n, ok := parseRowRef(comp); ok {
 				c.companionRow = n
 			} else {
-				add("companion_of", "not a monitor id (M-0012) or a row number of this file: %q", comp)
+				add("companion_of", ReasonCompanionRef, "not a monitor id (M-0012) or a row number of this file: %q", comp)
 			}
 		}
 		c.session = fold(cell(r, "session"))
 		m.Normalize()
 		if err := m.Validate(); err != nil {
 			for _, fe := range err.(FieldErrors) {
-				add(fe.Field, "%s", fe.Reason)
+				pass(fe)
 			}
 		}
 		c.m = m
@@ -424,8 +430,8 @@ func importDetail(n int, file string) string {
 // the store and returns the problems found.
 func (s *Service) checkImport(ctx context.Context, cands []candidate, opt ImportOptions) ([]Problem, error) {
 	var probs []Problem
-	add := func(c *candidate, field, format string, a ...any) {
-		probs = append(probs, Problem{Row: c.row, Field: field, Reason: fmt.Sprintf(format, a...)})
+	add := func(c *candidate, field string, code ReasonCode, format string, a ...any) {
+		probs = append(probs, problem(c.row, field, code, format, a...))
 		c.bad = true
 	}
 	sessions, err := s.AllSessions(ctx)
@@ -447,12 +453,12 @@ func (s *Service) checkImport(ctx context.Context, cands []candidate, opt Import
 		c.m.TrialID = opt.TrialID
 		if c.session == "" {
 			if opt.TrialID == 0 {
-				add(c, "session", "required (the session code, e.g. %s)", exampleCode(sessions))
+				add(c, "session", ReasonSessionRequired, "required (the session code, e.g. %s)", exampleCode(sessions))
 			}
 		} else if se, ok := byCode[strings.ToUpper(c.session)]; !ok {
-			add(c, "session", "unknown session %q", c.session)
+			add(c, "session", ReasonUnknownSession, "unknown session %q", c.session)
 		} else if opt.TrialID != 0 && se.TrialID != opt.TrialID {
-			add(c, "session", "session %s belongs to another trial", se.Code)
+			add(c, "session", ReasonSessionOtherTrial, "session %s belongs to another trial", se.Code)
 		} else {
 			id := se.ID
 			c.m.SessionID, c.m.TrialID = &id, se.TrialID
@@ -484,9 +490,9 @@ func (s *Service) checkImport(ctx context.Context, cands []candidate, opt Import
 		}
 		k := dupKey(c.m.TrialID, c.m.Name, c.m.Kana, c.m.Contact)
 		if id, ok := existing[k]; ok {
-			add(c, "name", "duplicate of existing monitor %s (same name, kana and contact)", id)
+			add(c, "name", ReasonDuplicateMonitor, "duplicate of existing monitor %s (same name, kana and contact)", id)
 		} else if r, ok := seen[k]; ok {
-			add(c, "name", "duplicate of row %d (same name, kana and contact)", r)
+			add(c, "name", ReasonDuplicateRow, "duplicate of row %d (same name, kana and contact)", r)
 		} else {
 			seen[k] = c.row
 		}
@@ -524,19 +530,19 @@ func (s *Service) checkImport(ctx context.Context, cands []candidate, opt Import
 			o, ok := rowAt[c.companionRow]
 			switch {
 			case c.companionRow == c.row:
-				add(c, "companion_of", "a monitor cannot be their own companion")
+				add(c, "companion_of", ReasonSelfCompanion, "a monitor cannot be their own companion")
 			case !ok:
-				add(c, "companion_of", "row %d is not a monitor row of this file", c.companionRow)
+				add(c, "companion_of", ReasonCompanionRow, "row %d is not a monitor row of this file", c.companionRow)
 			case o.m.TrialID != c.m.TrialID && o.m.TrialID != 0 && c.m.TrialID != 0:
-				add(c, "companion_of", "row %d is in another trial", c.companionRow)
+				add(c, "companion_of", ReasonCompanionRowOtherTrial, "row %d is in another trial", c.companionRow)
 			}
 		case c.m.CompanionOf != nil:
 			tid, ok := trialOf[*c.m.CompanionOf]
 			switch {
 			case !ok:
-				add(c, "companion_of", "no monitor %s", *c.m.CompanionOf)
+				add(c, "companion_of", ReasonNoMonitor, "no monitor %s", *c.m.CompanionOf)
 			case c.m.TrialID != 0 && tid != c.m.TrialID:
-				add(c, "companion_of", "%s is in another trial", *c.m.CompanionOf)
+				add(c, "companion_of", ReasonCompanionOtherTrial, "%s is in another trial", *c.m.CompanionOf)
 			}
 		}
 	}

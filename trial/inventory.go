@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -106,7 +105,7 @@ func (k SIMKeys) GoString() string { return k.String() }
 func (k SIMKeys) Validate() error {
 	var es FieldErrors
 	if k.KVN < 1 || k.KVN > 127 {
-		es.add("key_version", "must be 1 to 127, got %d", k.KVN)
+		es.add("key_version", ReasonKVNRange, "must be 1 to 127, got %d", k.KVN)
 	}
 	n := len(k.ENC)
 	for _, f := range []struct {
@@ -115,9 +114,9 @@ func (k SIMKeys) Validate() error {
 	}{{"key_enc", k.ENC}, {"key_mac", k.MAC}, {"key_dek", k.DEK}} {
 		switch l := len(f.key); {
 		case l != 16 && l != 24 && l != 32:
-			es.add(f.name, "an AES key is 16, 24 or 32 bytes (32, 48 or 64 hex digits), got %d bytes", l)
+			es.add(f.name, ReasonAESKeyLength, "an AES key is 16, 24 or 32 bytes (32, 48 or 64 hex digits), got %d bytes", l)
 		case l != n && f.name != "key_enc":
-			es.add(f.name, "%d bytes, but key_enc is %d: a key set has one length", l, n)
+			es.add(f.name, ReasonKeyLengthsDiffer, "%d bytes, but key_enc is %d: a key set has one length", l, n)
 		}
 	}
 	return es.err()
@@ -168,37 +167,41 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// CheckIMEI explains what is wrong with an IMEI (normalised), nil if it is
-// 15 digits with a valid Luhn check digit.
-func CheckIMEI(imei string) error {
+// CheckIMEI explains what is wrong with an IMEI (normalised) in a
+// *ReasonError, nil if it is 15 digits with a valid Luhn check digit.
+func CheckIMEI(imei string) error { return checkIMEI(imei).err() }
+
+func checkIMEI(imei string) *ReasonError {
 	switch {
 	case strings.ContainsAny(imei, "Ee") && strings.Contains(imei, "+"):
-		return fmt.Errorf("%q looks like a number Excel shortened: format the column as text", imei)
+		return reasonf(ReasonExcelShortened, "%q looks like a number Excel shortened: format the column as text", imei)
 	case !allDigits(imei):
-		return fmt.Errorf("an IMEI is 15 digits, got %q", imei)
+		return reasonf(ReasonIMEIDigits, "an IMEI is 15 digits, got %q", imei)
 	case len(imei) != 15:
-		return fmt.Errorf("an IMEI is 15 digits, got %d", len(imei))
+		return reasonf(ReasonIMEILength, "an IMEI is 15 digits, got %d", len(imei))
 	case !Luhn(imei):
-		return fmt.Errorf("IMEI %s: the check digit (last) is wrong (Luhn): a typing error?", imei)
+		return reasonf(ReasonIMEILuhn, "IMEI %s: the check digit (last) is wrong (Luhn): a typing error?", imei)
 	}
 	return nil
 }
 
-// CheckICCID explains what is wrong with an ICCID (normalised), nil if it is
-// 19 or 20 digits starting with 89 (telecommunications, ITU-T E.118) with a
-// valid Luhn check digit.
-func CheckICCID(iccid string) error {
+// CheckICCID explains what is wrong with an ICCID (normalised) in a
+// *ReasonError, nil if it is 19 or 20 digits starting with 89
+// (telecommunications, ITU-T E.118) with a valid Luhn check digit.
+func CheckICCID(iccid string) error { return checkICCID(iccid).err() }
+
+func checkICCID(iccid string) *ReasonError {
 	switch {
 	case strings.ContainsAny(iccid, "Ee") && strings.Contains(iccid, "+"):
-		return fmt.Errorf("%q looks like a number Excel shortened (ICCIDs are too long for Excel numbers): format the column as text", iccid)
+		return reasonf(ReasonExcelShortened, "%q looks like a number Excel shortened (ICCIDs are too long for Excel numbers): format the column as text", iccid)
 	case !allDigits(iccid):
-		return fmt.Errorf("an ICCID is 19 or 20 digits, got %q", iccid)
+		return reasonf(ReasonICCIDDigits, "an ICCID is 19 or 20 digits, got %q", iccid)
 	case len(iccid) != 19 && len(iccid) != 20:
-		return fmt.Errorf("an ICCID is 19 or 20 digits, got %d", len(iccid))
+		return reasonf(ReasonICCIDLength, "an ICCID is 19 or 20 digits, got %d", len(iccid))
 	case !strings.HasPrefix(iccid, "89"):
-		return fmt.Errorf("ICCID %s does not start with 89 (telecommunications)", iccid)
+		return reasonf(ReasonICCIDPrefix, "ICCID %s does not start with 89 (telecommunications)", iccid)
 	case !Luhn(iccid):
-		return fmt.Errorf("ICCID %s: the check digit (last) is wrong (Luhn): a typing error?", iccid)
+		return reasonf(ReasonICCIDLuhn, "ICCID %s: the check digit (last) is wrong (Luhn): a typing error?", iccid)
 	}
 	return nil
 }
@@ -278,7 +281,7 @@ func parseItems(s string) []string {
 }
 
 // parseHexKey reads a key typed in hex, with spaces or colons between bytes.
-func parseHexKey(s string) ([]byte, error) {
+func parseHexKey(s string) ([]byte, *ReasonError) {
 	s = strings.Map(func(r rune) rune {
 		if r == ' ' || r == ':' || r == '-' {
 			return -1
@@ -288,13 +291,13 @@ func parseHexKey(s string) ([]byte, error) {
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, errors.New("not hexadecimal (0-9, A-F)")
+		return nil, reasonf(ReasonNotHex, "not hexadecimal (0-9, A-F)")
 	}
 	return b, nil
 }
 
 // parseKVN reads a key version number: decimal (48) or hex (0x30, 30h).
-func parseKVN(s string) (int, error) {
+func parseKVN(s string) (int, *ReasonError) {
 	s = strings.ToLower(fold(strings.TrimSpace(s)))
 	var v int64
 	var err error
@@ -307,7 +310,7 @@ func parseKVN(s string) (int, error) {
 		v, err = strconv.ParseInt(s, 10, 32)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("not a key version number: %q", s)
+		return 0, reasonf(ReasonKVNSyntax, "not a key version number: %q", s)
 	}
 	return int(v), nil
 }
@@ -328,47 +331,47 @@ func (d *Device) Validate() error {
 	var es FieldErrors
 	switch d.Kind {
 	case KindPhone:
-		if err := CheckIMEI(d.Serial); err != nil {
-			es.add("imei", "%v", err)
+		if r := checkIMEI(d.Serial); r != nil {
+			es = append(es, r.on("imei"))
 		}
 		if d.OS != OSAndroid && d.OS != OSiOS {
-			es.add("os", "required for a phone: android or ios (got %q)", d.OS)
+			es.add("os", ReasonOSRequired, "required for a phone: android or ios (got %q)", d.OS)
 		}
 		if d.AppletState != "" || d.KeyVersion != 0 {
-			es.add("applet_state", "only SIMs have an applet and keys")
+			es.add("applet_state", ReasonAppletSIMOnly, "only SIMs have an applet and keys")
 		}
 	case KindSIM:
-		if err := CheckICCID(d.Serial); err != nil {
-			es.add("iccid", "%v", err)
+		if r := checkICCID(d.Serial); r != nil {
+			es = append(es, r.on("iccid"))
 		}
 		if d.OS != "" {
-			es.add("os", "a SIM has no OS")
+			es.add("os", ReasonSIMNoOS, "a SIM has no OS")
 		}
 		known := false
 		for _, s := range AppletStates {
 			known = known || s == d.AppletState
 		}
 		if !known {
-			es.add("applet_state", "unknown applet state %q (blank, provisioned, wiped or unknown)", d.AppletState)
+			es.add("applet_state", ReasonAppletState, "unknown applet state %q (blank, provisioned, wiped or unknown)", d.AppletState)
 		}
 	default:
-		es.add("kind", "unknown kind %q (phone or sim)", d.Kind)
+		es.add("kind", ReasonDeviceKind, "unknown kind %q (phone or sim)", d.Kind)
 	}
 	known := false
 	for _, c := range Carriers {
 		known = known || c == d.Carrier
 	}
 	if !known {
-		es.add("carrier", "unknown carrier %q (docomo, KDDI/au, SoftBank or MVNO)", d.Carrier)
+		es.add("carrier", ReasonCarrier, "unknown carrier %q (docomo, KDDI/au, SoftBank or MVNO)", d.Carrier)
 	}
 	if utf8.RuneCountInString(d.Model) > maxName {
-		es.add("model", "longer than %d characters", maxName)
+		es.add("model", ReasonTooLong, "longer than %d characters", maxName)
 	}
 	if utf8.RuneCountInString(joinItems(d.Accessories)) > maxText {
-		es.add("accessories", "longer than %d characters", maxText)
+		es.add("accessories", ReasonTooLong, "longer than %d characters", maxText)
 	}
 	if utf8.RuneCountInString(d.Notes) > maxText {
-		es.add("notes", "longer than %d characters", maxText)
+		es.add("notes", ReasonTooLong, "longer than %d characters", maxText)
 	}
 	return es.err()
 }
@@ -461,7 +464,7 @@ func (l *Loans) AddDevice(ctx context.Context, d Device, keys *SIMKeys) (Device,
 	}
 	if keys != nil {
 		if d.Kind != KindSIM {
-			return Device{}, FieldErrors{{Field: "key_version", Reason: "only SIMs have SCP03 keys"}}
+			return Device{}, FieldErrors{fieldErr("key_version", ReasonKeysSIMOnly, "only SIMs have SCP03 keys")}
 		}
 		if err := keys.Validate(); err != nil {
 			return Device{}, err
@@ -495,7 +498,7 @@ func insertDevice(ctx context.Context, tx *sqlx.Tx, d *Device, keys *SIMKeys) er
 		applet_state, key_version, key_enc, key_mac, key_dek, notes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.Kind, d.Serial, d.Carrier, d.Model, d.OS, joinItems(d.Accessories), d.AppletState, kvn, enc, mac, dek, d.Notes, d.CreatedAt)
 	if store.IsUniqueViolation(err) {
-		return FieldErrors{{Field: serialField(d.Kind), Reason: fmt.Sprintf("%s is already in the inventory", d.Serial)}}
+		return FieldErrors{fieldErr(serialField(d.Kind), ReasonSerialTaken, "%s is already in the inventory", d.Serial)}
 	}
 	return err
 }
@@ -532,7 +535,7 @@ func (l *Loans) SIMKeys(ctx context.Context, iccid string) (SIMKeys, error) {
 // flow calls it after each step it completes.
 func (l *Loans) SetAppletState(ctx context.Context, iccid string, st AppletState) error {
 	if _, ok := ParseAppletState(string(st)); !ok {
-		return FieldErrors{{Field: "applet_state", Reason: fmt.Sprintf("unknown applet state %q", st)}}
+		return FieldErrors{fieldErr("applet_state", ReasonAppletState, "unknown applet state %q", st)}
 	}
 	iccid = NormalizeSerial(iccid)
 	return l.DB.Tx(ctx, func(tx *sqlx.Tx) error {

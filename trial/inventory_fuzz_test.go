@@ -35,6 +35,9 @@ func FuzzParseDevices(f *testing.F) {
 			if p.Row < 1 || p.Row > maxRow || p.Reason == "" {
 				t.Fatalf("problem %v outside the file (last row %d)", p, maxRow)
 			}
+			if n, ok := ReasonCodes[p.Code]; !ok || len(p.Args) != n {
+				t.Fatalf("problem %+v: a translation wants a code of ReasonCodes and its values", p)
+			}
 		}
 		if len(probs) > 0 {
 			return

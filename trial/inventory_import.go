@@ -68,16 +68,16 @@ func mapColumns(t *Table, cols []ImportColumn) (map[string]int, []int, []Problem
 		f, ok := known[key]
 		switch {
 		case !ok:
-			probs = append(probs, Problem{Row: 1, Field: h, Reason: fmt.Sprintf("unknown column (known: %s)", strings.Join(names, ", "))})
+			probs = append(probs, problem(1, h, ReasonUnknownColumn, "unknown column (known: %s)", strings.Join(names, ", ")))
 		case col[f] != 0:
-			probs = append(probs, Problem{Row: 1, Field: f, Reason: fmt.Sprintf("column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i))})
+			probs = append(probs, problem(1, f, ReasonColumnTwice, "column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i)))
 		default:
 			col[f] = i + 1
 		}
 	}
 	for _, c := range cols {
 		if c.Required && col[c.Field] == 0 {
-			probs = append(probs, Problem{Row: 1, Field: c.Field, Reason: fmt.Sprintf("column missing (header %s or %s)", c.Names[0], c.Names[len(c.Names)-1])})
+			probs = append(probs, problem(1, c.Field, ReasonColumnMissing, "column missing (header %s or %s)", c.Names[0], c.Names[len(c.Names)-1]))
 		}
 	}
 	return col, unnamed, probs
@@ -89,7 +89,7 @@ func mapColumns(t *Table, cols []ImportColumn) (map[string]int, []int, []Problem
 func parseDevices(t *Table) ([]deviceCandidate, []Problem) {
 	col, unnamed, probs := mapColumns(t, DeviceColumns)
 	if col["imei"] == 0 && col["iccid"] == 0 {
-		probs = append(probs, Problem{Row: 1, Field: "imei", Reason: "column missing: an IMEI column (phones) or an ICCID column (SIMs) is needed"})
+		probs = append(probs, problem(1, "imei", ReasonColSerialMissing, "column missing: an IMEI column (phones) or an ICCID column (SIMs) is needed"))
 	}
 	if len(probs) > 0 {
 		return nil, probs
@@ -104,17 +104,18 @@ func parseDevices(t *Table) ([]deviceCandidate, []Problem) {
 	seen := map[string]int{}
 	cands := make([]deviceCandidate, 0, len(t.Rows))
 	for _, r := range t.Rows {
-		add := func(field, format string, a ...any) {
-			probs = append(probs, Problem{Row: r.Row, Field: field, Reason: fmt.Sprintf(format, a...)})
+		pass := func(fe FieldError) { probs = append(probs, fe.at(r.Row)) }
+		add := func(field string, code ReasonCode, format string, a ...any) {
+			pass(fieldErr(field, code, format, a...))
 		}
 		for _, i := range unnamed {
 			if i < len(r.Cells) && strings.TrimSpace(r.Cells[i]) != "" {
-				add(excelColumn(i), "value in a column without a header")
+				add(excelColumn(i), ReasonNoHeader, "value in a column without a header")
 			}
 		}
 		for i := len(t.Header); i < len(r.Cells); i++ {
 			if strings.TrimSpace(r.Cells[i]) != "" {
-				add(excelColumn(i), "value beyond the last column of the header")
+				add(excelColumn(i), ReasonBeyondHeader, "value beyond the last column of the header")
 				break
 			}
 		}
@@ -122,14 +123,14 @@ func parseDevices(t *Table) ([]deviceCandidate, []Problem) {
 		d := Device{Model: cell(r, "model"), Notes: cell(r, "notes"), Accessories: splitItems(cell(r, "accessories"))}
 		switch {
 		case imei != "" && iccid != "":
-			add("iccid", "a row is a phone (IMEI) or a SIM (ICCID), not both: put the SIM on its own row")
+			add("iccid", ReasonPhoneAndSIM, "a row is a phone (IMEI) or a SIM (ICCID), not both: put the SIM on its own row")
 			continue
 		case imei != "":
 			d.Kind, d.Serial = KindPhone, imei
 		case iccid != "":
 			d.Kind, d.Serial = KindSIM, iccid
 		default:
-			add("imei", "required: the IMEI of a phone or the ICCID of a SIM")
+			add("imei", ReasonSerialRequired, "required: the IMEI of a phone or the ICCID of a SIM")
 			continue
 		}
 		if k := SearchKey(cell(r, "kind")); k != "" {
@@ -140,31 +141,31 @@ func parseDevices(t *Table) ([]deviceCandidate, []Problem) {
 			case "sim", "simカード", "usim":
 				kind = KindSIM
 			default:
-				add("kind", "unknown kind %q (phone/スマートフォン or sim)", cell(r, "kind"))
+				add("kind", ReasonDeviceKind, "unknown kind %q (phone/スマートフォン or sim)", cell(r, "kind"))
 			}
 			if kind != "" && kind != d.Kind {
-				add("kind", "says %s, but the row has an %s", kind, map[DeviceKind]string{KindPhone: "ICCID", KindSIM: "IMEI"}[kind])
+				add("kind", ReasonKindMismatch, "says %s, but the row has an %s", kind, map[DeviceKind]string{KindPhone: "ICCID", KindSIM: "IMEI"}[kind])
 			}
 		}
 		if c, ok := ParseCarrier(cell(r, "carrier")); ok {
 			d.Carrier = c
 		} else if cell(r, "carrier") == "" {
-			add("carrier", "required (docomo, KDDI/au, SoftBank or MVNO)")
+			add("carrier", ReasonCarrierRequired, "required (docomo, KDDI/au, SoftBank or MVNO)")
 		} else {
-			add("carrier", "unknown carrier %q (docomo, KDDI/au, SoftBank or MVNO)", cell(r, "carrier"))
+			add("carrier", ReasonCarrier, "unknown carrier %q (docomo, KDDI/au, SoftBank or MVNO)", cell(r, "carrier"))
 		}
 		if s := cell(r, "os"); s != "" {
 			if o, ok := ParseOS(s); ok {
 				d.OS = o
 			} else {
-				add("os", "unknown OS %q (android or ios)", s)
+				add("os", ReasonOSUnknown, "unknown OS %q (android or ios)", s)
 			}
 		}
 		if s := cell(r, "applet_state"); s != "" {
 			if st, ok := ParseAppletState(s); ok {
 				d.AppletState = st
 			} else {
-				add("applet_state", "unknown applet state %q (blank, provisioned, wiped or unknown)", s)
+				add("applet_state", ReasonAppletState, "unknown applet state %q (blank, provisioned, wiped or unknown)", s)
 			}
 		}
 		var keys *SIMKeys
@@ -173,7 +174,7 @@ func parseDevices(t *Table) ([]deviceCandidate, []Problem) {
 			keys = &SIMKeys{}
 			ok := true
 			if d.Kind != KindSIM {
-				add("key_version", "only SIMs have SCP03 keys")
+				add("key_version", ReasonKeysSIMOnly, "only SIMs have SCP03 keys")
 				ok = false
 			}
 			for _, f := range []struct {
@@ -181,23 +182,23 @@ func parseDevices(t *Table) ([]deviceCandidate, []Problem) {
 				dst     *[]byte
 			}{{"key_enc", enc, &keys.ENC}, {"key_mac", mac, &keys.MAC}, {"key_dek", dek, &keys.DEK}} {
 				if f.v == "" {
-					add(f.name, "missing: a key set is version, ENC, MAC and DEK together")
+					add(f.name, ReasonKeysetIncomplete, "missing: a key set is version, ENC, MAC and DEK together")
 					ok = false
 					continue
 				}
-				b, err := parseHexKey(f.v)
-				if err != nil {
-					add(f.name, "%v", err)
+				b, bad := parseHexKey(f.v)
+				if bad != nil {
+					pass(bad.on(f.name))
 					ok = false
 					continue
 				}
 				*f.dst = b
 			}
 			if kv == "" {
-				add("key_version", "missing: a key set is version, ENC, MAC and DEK together")
+				add("key_version", ReasonKeysetIncomplete, "missing: a key set is version, ENC, MAC and DEK together")
 				ok = false
-			} else if n, err := parseKVN(kv); err != nil {
-				add("key_version", "%v", err)
+			} else if n, bad := parseKVN(kv); bad != nil {
+				pass(bad.on("key_version"))
 				ok = false
 			} else {
 				keys.KVN = n
@@ -205,7 +206,7 @@ func parseDevices(t *Table) ([]deviceCandidate, []Problem) {
 			if ok {
 				if err := keys.Validate(); err != nil {
 					for _, fe := range err.(FieldErrors) {
-						add(fe.Field, "%s", fe.Reason)
+						pass(fe)
 					}
 				} else {
 					d.KeyVersion = keys.KVN
@@ -218,11 +219,11 @@ func parseDevices(t *Table) ([]deviceCandidate, []Problem) {
 				if fe.Field == "applet_state" && keys != nil && d.Kind != KindSIM {
 					continue // already said
 				}
-				add(fe.Field, "%s", fe.Reason)
+				pass(fe)
 			}
 		}
 		if prev, dup := seen[d.Serial]; dup {
-			add(serialField(d.Kind), "%s is also on row %d", d.Serial, prev)
+			add(serialField(d.Kind), ReasonSerialDupRow, "%s is also on row %d", d.Serial, prev)
 		} else {
 			seen[d.Serial] = r.Row
 		}
@@ -284,7 +285,7 @@ func (l *Loans) importDevices(ctx context.Context, t *Table, file string) (Devic
 		}
 		for _, c := range cands {
 			if exists[c.d.Serial] {
-				probs = append(probs, Problem{Row: c.row, Field: serialField(c.d.Kind), Reason: fmt.Sprintf("%s is already in the inventory", c.d.Serial)})
+				probs = append(probs, problem(c.row, serialField(c.d.Kind), ReasonSerialTaken, "%s is already in the inventory", c.d.Serial))
 			}
 		}
 		if len(probs) > 0 {
@@ -298,7 +299,7 @@ func (l *Loans) importDevices(ctx context.Context, t *Table, file string) (Devic
 			c.d.CreatedAt = now
 			if err := insertDevice(ctx, tx, &c.d, c.keys); err != nil {
 				if fe, ok := err.(FieldErrors); ok {
-					return &ImportError{Problems: []Problem{{Row: c.row, Field: fe[0].Field, Reason: fe[0].Reason}}}
+					return &ImportError{Problems: []Problem{fe[0].at(c.row)}}
 				}
 				return fmt.Errorf("row %d: %w", c.row, err)
 			}

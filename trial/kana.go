@@ -1,7 +1,6 @@
 package trial
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -54,12 +53,17 @@ func collapseSpaces(s string) string {
 // katakana with single ASCII spaces. Hiragana is accepted and converted
 // (やまだ → ヤマダ), and so is half-width katakana (ﾔﾏﾀﾞ → ヤマダ). Latin
 // letters, digits, kanji and other symbols are rejected: the error names the
-// first offending character.
+// first offending character (a *ReasonError).
 func NormalizeKana(s string) (string, error) {
+	k, r := normalizeKana(s)
+	return k, r.err()
+}
+
+func normalizeKana(s string) (string, *ReasonError) {
 	s = collapseSpaces(strings.Map(hiraganaToKatakana, fold(s)))
 	for _, r := range s {
 		if !isKanaRune(r) {
-			return s, fmt.Errorf("must be katakana (hiragana is converted), found %q", r)
+			return s, reasonf(ReasonKatakana, "must be katakana (hiragana is converted), found %q", r)
 		}
 	}
 	return s, nil

@@ -146,9 +146,9 @@ type Return struct {
 func checkStaff(es *FieldErrors, staff string) {
 	switch {
 	case staff == "":
-		es.add("staff", "required: who is at the desk")
+		es.add("staff", ReasonStaffRequired, "required: who is at the desk")
 	case utf8.RuneCountInString(staff) > maxName:
-		es.add("staff", "longer than %d characters", maxName)
+		es.add("staff", ReasonTooLong, "longer than %d characters", maxName)
 	}
 }
 
@@ -165,14 +165,14 @@ func (l *Loans) Checkout(ctx context.Context, c Checkout) (Loan, error) {
 	c.Accessories = splitItems(strings.Join(c.Accessories, ","))
 	n, ok := ParseMonitorID(c.MonitorID)
 	if !ok {
-		es.add("monitor", "not a monitor id like M-0001: %q", c.MonitorID)
+		es.add("monitor", ReasonMonitorID, "not a monitor id like M-0001: %q", c.MonitorID)
 	}
 	c.MonitorID = FormatMonitorID(n)
-	if err := CheckIMEI(c.Phone); err != nil {
-		es.add("phone", "%v", err)
+	if r := checkIMEI(c.Phone); r != nil {
+		es = append(es, r.on("phone"))
 	}
-	if err := CheckICCID(c.SIM); err != nil {
-		es.add("sim", "%v", err)
+	if r := checkICCID(c.SIM); r != nil {
+		es = append(es, r.on("sim"))
 	}
 	checkStaff(&es, c.Staff)
 	today := l.today()
@@ -180,14 +180,14 @@ func (l *Loans) Checkout(ctx context.Context, c Checkout) (Loan, error) {
 		if d, ok := parseDate(c.DueOn, false); ok {
 			c.DueOn = d
 			if d < today.Format("2006-01-02") {
-				es.add("due", "%s is before today (%s)", d, today.Format("2006-01-02"))
+				es.add("due", ReasonDuePast, "%s is before today (%s)", d, today.Format("2006-01-02"))
 			}
 		} else {
-			es.add("due", "not a date (YYYY-MM-DD): %q", c.DueOn)
+			es.add("due", ReasonDate, "not a date (YYYY-MM-DD): %q", c.DueOn)
 		}
 	}
 	if utf8.RuneCountInString(joinItems(c.Accessories)) > maxText {
-		es.add("accessories", "longer than %d characters", maxText)
+		es.add("accessories", ReasonTooLong, "longer than %d characters", maxText)
 	}
 	if err := es.err(); err != nil {
 		return Loan{}, err
@@ -207,7 +207,7 @@ func (l *Loans) Checkout(ctx context.Context, c Checkout) (Loan, error) {
 		err := tx.GetContext(ctx, &m, tx.Rebind(
 			"SELECT m.status, t.loan_days FROM monitors m JOIN trials t ON t.id = m.trial_id WHERE m.id = ?"+lock), c.MonitorID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return FieldErrors{{Field: "monitor", Reason: fmt.Sprintf("no monitor %s", c.MonitorID)}}
+			return FieldErrors{fieldErr("monitor", ReasonNoMonitor, "no monitor %s", c.MonitorID)}
 		} else if err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func deviceID(ctx context.Context, tx *sqlx.Tx, kind DeviceKind, serial string) 
 	err := tx.GetContext(ctx, &r, tx.Rebind("SELECT id, kind FROM devices WHERE serial = ?"), serial)
 	field := map[DeviceKind]string{KindPhone: "phone", KindSIM: "sim"}[kind]
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, FieldErrors{{Field: field, Reason: fmt.Sprintf("%s is not in the inventory", serial)}}
+		return 0, FieldErrors{fieldErr(field, ReasonNotInInventory, "%s is not in the inventory", serial)}
 	} else if err != nil {
 		return 0, err
 	}
@@ -304,11 +304,11 @@ func (l *Loans) Extend(ctx context.Context, loanID int64, due, staff string) (Lo
 	var es FieldErrors
 	staff = collapseSpaces(staff)
 	if utf8.RuneCountInString(staff) > maxName {
-		es.add("staff", "longer than %d characters", maxName)
+		es.add("staff", ReasonTooLong, "longer than %d characters", maxName)
 	}
 	d, ok := parseDate(due, false)
 	if !ok {
-		es.add("due", "not a date (YYYY-MM-DD): %q", due)
+		es.add("due", ReasonDate, "not a date (YYYY-MM-DD): %q", due)
 	}
 	if err := es.err(); err != nil {
 		return Loan{}, err
@@ -323,7 +323,7 @@ func (l *Loans) Extend(ctx context.Context, loanID int64, due, staff string) (Lo
 			return fmt.Errorf("%s: %w", FormatLoanID(loanID), ErrLoanClosed)
 		}
 		if d <= ln.DueOn {
-			return FieldErrors{{Field: "due", Reason: fmt.Sprintf("%s is not after the current due date %s", d, ln.DueOn)}}
+			return FieldErrors{fieldErr("due", ReasonDueNotLater, "%s is not after the current due date %s", d, ln.DueOn)}
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE loans SET due_on = ? WHERE id = ?"), d, loanID); err != nil {
 			return err
@@ -348,10 +348,10 @@ func (l *Loans) Checkin(ctx context.Context, loanID int64, r Return) (Loan, erro
 	r.Missing = splitItems(strings.Join(r.Missing, ","))
 	checkStaff(&es, r.Staff)
 	if utf8.RuneCountInString(r.Notes) > maxText {
-		es.add("notes", "longer than %d characters", maxText)
+		es.add("notes", ReasonTooLong, "longer than %d characters", maxText)
 	}
 	if utf8.RuneCountInString(joinItems(r.Missing)) > maxText {
-		es.add("missing", "longer than %d characters", maxText)
+		es.add("missing", ReasonTooLong, "longer than %d characters", maxText)
 	}
 	if err := es.err(); err != nil {
 		return Loan{}, err

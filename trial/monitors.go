@@ -51,7 +51,7 @@ func checkRefs(ctx context.Context, tx *sqlx.Tx, m *Monitor) error {
 		return err
 	}
 	if len(trials) == 0 {
-		es.add("trial", "no trial %d", m.TrialID)
+		es.add("trial", ReasonNoTrial, "no trial %d", m.TrialID)
 	}
 	if m.SessionID != nil {
 		var st []int64
@@ -60,9 +60,9 @@ func checkRefs(ctx context.Context, tx *sqlx.Tx, m *Monitor) error {
 		}
 		switch {
 		case len(st) == 0:
-			es.add("session", "no session %d", *m.SessionID)
+			es.add("session", ReasonNoSession, "no session %d", *m.SessionID)
 		case st[0] != m.TrialID:
-			es.add("session", "session %d belongs to another trial", *m.SessionID)
+			es.add("session", ReasonSessionOtherTrial, "session %d belongs to another trial", *m.SessionID)
 		}
 	}
 	if m.CompanionOf != nil {
@@ -72,9 +72,9 @@ func checkRefs(ctx context.Context, tx *sqlx.Tx, m *Monitor) error {
 		}
 		switch {
 		case len(ct) == 0:
-			es.add("companion_of", "no monitor %s", *m.CompanionOf)
+			es.add("companion_of", ReasonNoMonitor, "no monitor %s", *m.CompanionOf)
 		case ct[0] != m.TrialID:
-			es.add("companion_of", "%s is in another trial", *m.CompanionOf)
+			es.add("companion_of", ReasonCompanionOtherTrial, "%s is in another trial", *m.CompanionOf)
 		}
 	}
 	return es.err()
@@ -123,7 +123,7 @@ func checkDuplicate(ctx context.Context, tx *sqlx.Tx, k *pii.Key, m *Monitor) er
 		return err
 	}
 	if id, ok := people[dupKey(m.TrialID, m.Name, m.Kana, m.Contact)]; ok && id != m.ID {
-		return FieldErrors{{Field: "name", Reason: fmt.Sprintf("duplicate of existing monitor %s (same name, kana and contact)", id)}}
+		return FieldErrors{fieldErr("name", ReasonDuplicateMonitor, "duplicate of existing monitor %s (same name, kana and contact)", id)}
 	}
 	return nil
 }
@@ -137,7 +137,7 @@ func (s *Service) Enrol(ctx context.Context, m Monitor) (Monitor, error) {
 		m.Status = StatusEnrolled
 	}
 	if m.Status == StatusWithdrawn {
-		return Monitor{}, FieldErrors{{Field: "status", Reason: "a new monitor cannot be withdrawn"}}
+		return Monitor{}, FieldErrors{fieldErr("status", ReasonNewWithdrawn, "a new monitor cannot be withdrawn")}
 	}
 	m.Normalize()
 	m.ID = ""
@@ -356,14 +356,14 @@ func auditEdit(old, m *Monitor) (string, string) { return audit.MonitorEdit, cha
 func (s *Service) UpdateMonitor(ctx context.Context, m Monitor) (Monitor, error) {
 	return s.change(ctx, m.ID, "update monitor", func(old Monitor, n *Monitor) error {
 		if old.TrialID != m.TrialID && m.TrialID != 0 {
-			return FieldErrors{{Field: "trial", Reason: "a monitor cannot move to another trial"}}
+			return FieldErrors{fieldErr("trial", ReasonMonitorMove, "a monitor cannot move to another trial")}
 		}
 		if old.Status == StatusWithdrawn && (m.Status != "" && m.Status != StatusWithdrawn ||
 			strings.TrimSpace(m.Name) != "" || strings.TrimSpace(m.Kana) != "" || strings.TrimSpace(m.Contact) != "") {
 			return ErrWithdrawn // withdrawn since the caller read it, or personal data put back
 		}
 		if m.Status != "" && m.Status != old.Status {
-			return FieldErrors{{Field: "status", Reason: "change the status with SetStatus or Withdraw"}}
+			return FieldErrors{fieldErr("status", ReasonStatusElsewhere, "change the status with SetStatus or Withdraw")}
 		}
 		n.SessionID, n.Name, n.Kana, n.AgeBand, n.Contact = m.SessionID, m.Name, m.Kana, m.AgeBand, m.Contact
 		n.CompanionOf, n.Consent = m.CompanionOf, m.Consent
@@ -375,10 +375,10 @@ func (s *Service) UpdateMonitor(ctx context.Context, m Monitor) (Monitor, error)
 // is Withdraw; a withdrawn monitor stays withdrawn (ErrWithdrawn).
 func (s *Service) SetStatus(ctx context.Context, id string, st Status) (Monitor, error) {
 	if st == StatusWithdrawn {
-		return Monitor{}, FieldErrors{{Field: "status", Reason: "use Withdraw, which also erases the personal data"}}
+		return Monitor{}, FieldErrors{fieldErr("status", ReasonUseWithdraw, "use Withdraw, which also erases the personal data")}
 	}
 	if !KnownStatus(st) {
-		return Monitor{}, FieldErrors{{Field: "status", Reason: fmt.Sprintf("unknown status %q", st)}}
+		return Monitor{}, FieldErrors{fieldErr("status", ReasonStatusUnknown, "unknown status %q", st)}
 	}
 	return s.change(ctx, id, "set status of", func(old Monitor, n *Monitor) error {
 		if old.Status == StatusWithdrawn {
@@ -398,10 +398,10 @@ func (s *Service) RecordConsent(ctx context.Context, id string, c Consent) (Moni
 	if c.FormVersion == "" || c.SignedOn == "" {
 		var es FieldErrors
 		if c.FormVersion == "" {
-			es.add("consent_version", "required")
+			es.add("consent_version", ReasonRequired, "required")
 		}
 		if c.SignedOn == "" {
-			es.add("consent_signed_on", "required")
+			es.add("consent_signed_on", ReasonRequired, "required")
 		}
 		return Monitor{}, es
 	}

@@ -24,7 +24,7 @@ var retentionZone = JST
 func (s *Service) SetRetention(ctx context.Context, trialID int64, until string) error {
 	until = strings.TrimSpace(until)
 	if until != "" && !ValidDate(until) {
-		return FieldErrors{{Field: "retain_until", Reason: fmt.Sprintf("not a date in the form YYYY-MM-DD: %q", until)}}
+		return FieldErrors{fieldErr("retain_until", ReasonDate, "not a date in the form YYYY-MM-DD: %q", until)}
 	}
 	ctx = s.actor(ctx)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {

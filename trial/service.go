@@ -140,7 +140,7 @@ func (s *Service) UpdateTrial(ctx context.Context, t Trial) (Trial, error) {
 				return err
 			}
 			if n > 0 {
-				return FieldErrors{{Field: "kind", Reason: fmt.Sprintf("cannot change: the trial has %d sessions", n)}}
+				return FieldErrors{fieldErr("kind", ReasonKindLocked, "cannot change: the trial has %d sessions", n)}
 			}
 		}
 		t.CreatedAt, t.RetainUntil = old.CreatedAt, old.RetainUntil
@@ -184,7 +184,7 @@ func validateSession(ctx context.Context, tx *sqlx.Tx, se *Session) error {
 		return err
 	}
 	if len(kinds) == 0 {
-		return FieldErrors{{Field: "trial", Reason: fmt.Sprintf("no trial %d", se.TrialID)}}
+		return FieldErrors{fieldErr("trial", ReasonNoTrial, "no trial %d", se.TrialID)}
 	}
 	if err := se.Validate(kinds[0]); err != nil {
 		return err
@@ -194,14 +194,14 @@ func validateSession(ctx context.Context, tx *sqlx.Tx, se *Session) error {
 		return err
 	}
 	if len(taken) > 0 {
-		return FieldErrors{{Field: "code", Reason: fmt.Sprintf("session code %q is already taken", taken[0])}}
+		return FieldErrors{fieldErr("code", ReasonCodeTaken, "session code %q is already taken", taken[0])}
 	}
 	return nil
 }
 
 func codeTaken(err error, code string) error {
 	if store.IsUniqueViolation(err) {
-		return FieldErrors{{Field: "code", Reason: fmt.Sprintf("session code %q is already taken", code)}}
+		return FieldErrors{fieldErr("code", ReasonCodeTaken, "session code %q is already taken", code)}
 	}
 	return err
 }
@@ -238,7 +238,7 @@ func (s *Service) UpdateSession(ctx context.Context, se Session) (Session, error
 			return err
 		}
 		if se.TrialID != 0 && se.TrialID != trialID {
-			return FieldErrors{{Field: "trial", Reason: "a session cannot move to another trial"}}
+			return FieldErrors{fieldErr("trial", ReasonSessionMove, "a session cannot move to another trial")}
 		}
 		se.TrialID = trialID
 		if err := validateSession(ctx, tx, &se); err != nil {
@@ -307,7 +307,7 @@ func (s *Service) GetSetting(ctx context.Context, key string) (string, error) {
 // SetSetting stores a setting (empty key is an error).
 func (s *Service) SetSetting(ctx context.Context, key, value string) error {
 	if key == "" {
-		return FieldErrors{{Field: "key", Reason: "required"}}
+		return FieldErrors{fieldErr("key", ReasonRequired, "required")}
 	}
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, tx.Rebind(

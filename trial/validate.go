@@ -10,10 +10,13 @@ import (
 
 // FieldError is one invalid field. Field is the column name used by imports
 // and the list ("name", "kana", "age_band", "session", ...), so a screen can
-// put the message beside the right entry.
+// put the message beside the right entry; Code and Args are the reason for
+// a translation, Reason is it in English.
 type FieldError struct {
 	Field  string
-	Reason string
+	Reason string     // in English
+	Code   ReasonCode // what the screens translate
+	Args   []string   // the values the reason names, as Reason writes them
 }
 
 func (e FieldError) Error() string { return e.Field + ": " + e.Reason }
@@ -40,8 +43,8 @@ func (es FieldErrors) Has(field string) bool {
 	return false
 }
 
-func (es *FieldErrors) add(field, format string, a ...any) {
-	*es = append(*es, FieldError{Field: field, Reason: fmt.Sprintf(format, a...)})
+func (es *FieldErrors) add(field string, code ReasonCode, format string, a ...any) {
+	*es = append(*es, fieldErr(field, code, format, a...))
 }
 
 func (es FieldErrors) err() error {
@@ -108,22 +111,22 @@ func (t *Trial) Validate() error {
 	t.Name = strings.TrimSpace(t.Name)
 	switch {
 	case t.Name == "":
-		es.add("name", "required")
+		es.add("name", ReasonRequired, "required")
 	case utf8.RuneCountInString(t.Name) > maxName:
-		es.add("name", "longer than %d characters", maxName)
+		es.add("name", ReasonTooLong, "longer than %d characters", maxName)
 	}
 	if !KnownKind(t.Kind) {
-		es.add("kind", "unknown kind %q (want loan, venue or field)", t.Kind)
+		es.add("kind", ReasonTrialKind, "unknown kind %q (want loan, venue or field)", t.Kind)
 	}
 	if t.LoanDays < 1 || t.LoanDays > 90 {
-		es.add("loan_days", "must be 1 to 90 days, got %d", t.LoanDays)
+		es.add("loan_days", ReasonLoanDays, "must be 1 to 90 days, got %d", t.LoanDays)
 	}
 	if utf8.RuneCountInString(t.Notes) > 10*maxText {
-		es.add("notes", "longer than %d characters", 10*maxText)
+		es.add("notes", ReasonTooLong, "longer than %d characters", 10*maxText)
 	}
 	t.RetainUntil = strings.TrimSpace(t.RetainUntil)
 	if t.RetainUntil != "" && !ValidDate(t.RetainUntil) {
-		es.add("retain_until", "not a date in the form YYYY-MM-DD: %q", t.RetainUntil)
+		es.add("retain_until", ReasonDate, "not a date in the form YYYY-MM-DD: %q", t.RetainUntil)
 	}
 	return es.err()
 }
@@ -146,34 +149,34 @@ func (s *Session) Validate(kind Kind) error {
 	s.Venue = strings.TrimSpace(s.Venue)
 	switch {
 	case s.Code == "":
-		es.add("code", "required")
+		es.add("code", ReasonRequired, "required")
 	case utf8.RuneCountInString(s.Code) > 40:
-		es.add("code", "longer than %d characters", 40)
+		es.add("code", ReasonTooLong, "longer than %d characters", 40)
 	case strings.ContainsAny(s.Code, " \t\r\n,"):
-		es.add("code", "must not contain spaces or commas (imports refer to sessions by code)")
+		es.add("code", ReasonCodeChars, "must not contain spaces or commas (imports refer to sessions by code)")
 	}
 	if !ValidDate(s.StartsOn) {
-		es.add("starts_on", "not a date in the form YYYY-MM-DD: %q", s.StartsOn)
+		es.add("starts_on", ReasonDate, "not a date in the form YYYY-MM-DD: %q", s.StartsOn)
 	}
 	if utf8.RuneCountInString(s.Venue) > maxText {
-		es.add("venue", "longer than %d characters", maxText)
+		es.add("venue", ReasonTooLong, "longer than %d characters", maxText)
 	}
 	if s.Capacity < 0 {
-		es.add("capacity", "must not be negative")
+		es.add("capacity", ReasonNegative, "must not be negative")
 	}
 	if s.Target < 0 {
-		es.add("target", "must not be negative")
+		es.add("target", ReasonNegative, "must not be negative")
 	}
 	if kind == KindField {
 		if !KnownStep(s.Step) {
 			if s.Step == StepNone {
-				es.add("step", "required for a field-trial session (application, purchase or entry)")
+				es.add("step", ReasonStepRequired, "required for a field-trial session (application, purchase or entry)")
 			} else {
-				es.add("step", "unknown step %q (want application, purchase or entry)", s.Step)
+				es.add("step", ReasonStepUnknown, "unknown step %q (want application, purchase or entry)", s.Step)
 			}
 		}
 	} else if s.Step != StepNone {
-		es.add("step", "only field-trial sessions have a step")
+		es.add("step", ReasonStepOnlyField, "only field-trial sessions have a step")
 	}
 	return es.err()
 }
@@ -218,43 +221,43 @@ func (m *Monitor) Validate() error { return m.validate(true) }
 func (m *Monitor) validate(personal bool) error {
 	var es FieldErrors
 	if m.TrialID == 0 {
-		es.add("trial", "required")
+		es.add("trial", ReasonRequired, "required")
 	}
 	if !personal {
 		// kept as stored
 	} else if m.Status == StatusWithdrawn {
 		if m.Name != "" || m.Kana != "" || m.Contact != "" {
-			es.add("name", "a withdrawn monitor keeps no name, kana or contact")
+			es.add("name", ReasonWithdrawnNoPII, "a withdrawn monitor keeps no name, kana or contact")
 		}
 	} else {
 		switch {
 		case m.Name == "":
-			es.add("name", "required")
+			es.add("name", ReasonRequired, "required")
 		case utf8.RuneCountInString(m.Name) > maxName:
-			es.add("name", "longer than %d characters", maxName)
+			es.add("name", ReasonTooLong, "longer than %d characters", maxName)
 		}
 		if m.Kana == "" {
-			es.add("kana", "required (フリガナ in katakana)")
-		} else if _, err := NormalizeKana(m.Kana); err != nil {
-			es.add("kana", "%v", err)
+			es.add("kana", ReasonRequiredKana, "required (フリガナ in katakana)")
+		} else if _, r := normalizeKana(m.Kana); r != nil {
+			es = append(es, r.on("kana"))
 		} else if utf8.RuneCountInString(m.Kana) > maxName {
-			es.add("kana", "longer than %d characters", maxName)
+			es.add("kana", ReasonTooLong, "longer than %d characters", maxName)
 		}
 		if utf8.RuneCountInString(m.Contact) > maxContact {
-			es.add("contact", "longer than %d characters", maxContact)
+			es.add("contact", ReasonTooLong, "longer than %d characters", maxContact)
 		}
 	}
 	if m.AgeBand != "" && !KnownAgeBand(m.AgeBand) {
-		es.add("age_band", "unknown age band %q (want one of %s)", m.AgeBand, strings.Join(AgeBands, ", "))
+		es.add("age_band", ReasonAgeBand, "unknown age band %q (want one of %s)", m.AgeBand, strings.Join(AgeBands, ", "))
 	}
 	if !KnownStatus(m.Status) {
-		es.add("status", "unknown status %q (want enrolled, attended, completed or withdrawn)", m.Status)
+		es.add("status", ReasonStatusUnknown, "unknown status %q (want enrolled, attended, completed or withdrawn)", m.Status)
 	}
 	if m.CompanionOf != nil {
 		if _, ok := ParseMonitorID(*m.CompanionOf); !ok {
-			es.add("companion_of", "not a monitor id like M-0001: %q", *m.CompanionOf)
+			es.add("companion_of", ReasonMonitorID, "not a monitor id like M-0001: %q", *m.CompanionOf)
 		} else if *m.CompanionOf == m.ID {
-			es.add("companion_of", "a monitor cannot be their own companion")
+			es.add("companion_of", ReasonSelfCompanion, "a monitor cannot be their own companion")
 		}
 	}
 	if err := m.Consent.validate(); err != nil {
@@ -270,17 +273,17 @@ func (c Consent) validate() error {
 		return nil
 	}
 	if c.FormVersion == "" {
-		es.add("consent_version", "required when consent is recorded")
+		es.add("consent_version", ReasonRequiredConsent, "required when consent is recorded")
 	} else if utf8.RuneCountInString(c.FormVersion) > 40 {
-		es.add("consent_version", "longer than %d characters", 40)
+		es.add("consent_version", ReasonTooLong, "longer than %d characters", 40)
 	}
 	if c.SignedOn == "" {
-		es.add("consent_signed_on", "required when consent is recorded")
+		es.add("consent_signed_on", ReasonRequiredConsent, "required when consent is recorded")
 	} else if !ValidDate(c.SignedOn) {
-		es.add("consent_signed_on", "not a date in the form YYYY-MM-DD: %q", c.SignedOn)
+		es.add("consent_signed_on", ReasonDate, "not a date in the form YYYY-MM-DD: %q", c.SignedOn)
 	}
 	if utf8.RuneCountInString(c.Staff) > maxName {
-		es.add("consent_staff", "longer than %d characters", maxName)
+		es.add("consent_staff", ReasonTooLong, "longer than %d characters", maxName)
 	}
 	return es.err()
 }
