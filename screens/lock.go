@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/staff"
 )
 
@@ -41,15 +42,33 @@ type LockDeps struct {
 	Timeout time.Duration // no input for this long locks; <= 0: never
 	// Now is the clock; tests replace it. Nil means the wall clock.
 	Now func() time.Time
-	// OnUnlock gets the session of the unlocking login (UI goroutine).
+	// Key is the session's data key as it is now (a rotation replaces it;
+	// nil, or a nil func: an analyst, no key). Locking suspends it: every
+	// service, page and closure holding the pointer sees no key until the
+	// unlock resumes the same object.
+	Key func() *pii.Key
+	// OnUnlock gets the session of the unlocking login (UI goroutine),
+	// after the lock resumed the window's key from the login's freshly
+	// unwrapped copy: its Key is then the window's key object, the copy
+	// wiped.
 	OnUnlock func(*staff.Session)
+	// OnKeyChanged gets the unlocking login's session when its data key
+	// is not the one the lock suspended (rotated on another laptop while
+	// locked, or the account no longer holds one): the window's key stays
+	// suspended and the pages must be built again for this session. Nil:
+	// OnSwitchUser.
+	OnKeyChanged func(*staff.Session)
 	// OnSwitchUser leaves the locked session for the login form.
 	OnSwitchUser func()
 }
 
 // SessionLock covers the main window with a lock screen after a time
 // without input; the same account's password opens it again, or "switch
-// user" goes back to the login form.
+// user" goes back to the login form. While it is locked the session's data
+// key is suspended (pii.Key.Suspend: its bytes zeroed, its cipher dropped),
+// so nothing in the window, not even a worker still running, can open or
+// seal a personal field; the unlocking login unwraps the key again and the
+// lock resumes the same key object the pages hold.
 //
 // What counts as input (Fyne gives the application no global input hook):
 //   - the pointer moving anywhere over the window's content: the content is
@@ -203,7 +222,8 @@ func (l *SessionLock) Start() {
 	}()
 }
 
-// Stop ends the periodic checks and takes the lock screen down.
+// Stop ends the periodic checks and takes the lock screen down. It leaves
+// the data key as it is: a suspended key stays suspended.
 func (l *SessionLock) Stop() {
 	if l.stop != nil {
 		close(l.stop)
@@ -216,12 +236,14 @@ func (l *SessionLock) Stop() {
 	l.locked = false
 }
 
-// Lock covers the window with the lock screen now.
+// Lock covers the window with the lock screen now and suspends the
+// session's data key.
 func (l *SessionLock) Lock() {
 	if l.locked {
 		return
 	}
 	l.locked = true
+	l.key().Suspend() // waits for a Seal or Open in flight on a worker
 	l.password = widget.NewPasswordEntry()
 	l.password.OnSubmitted = func(string) { l.tryUnlock() }
 	l.result = widget.NewLabel("")
@@ -293,10 +315,55 @@ func (l *SessionLock) tryUnlock() {
 		l.pop.Hide()
 		l.pop = nil
 		l.Touch()
+		if err := l.resume(sess); err != nil {
+			// Not the key the pages hold: they cannot go on.
+			l.Stop()
+			switch {
+			case l.deps.OnKeyChanged != nil:
+				l.deps.OnKeyChanged(sess)
+			case l.deps.OnSwitchUser != nil:
+				l.deps.OnSwitchUser()
+			}
+			return
+		}
 		if l.deps.OnUnlock != nil {
 			l.deps.OnUnlock(sess)
 		}
 	})
+}
+
+// key is the session's data key now (nil: none).
+func (l *SessionLock) key() *pii.Key {
+	if l.deps.Key == nil {
+		return nil
+	}
+	return l.deps.Key()
+}
+
+// resume gives the window's suspended key back its bytes from the
+// unlocking login's copy, wipes that copy and puts the window's key into
+// sess. A window without a key does not gain one (the copy is wiped, sess
+// gets none). A login that unwrapped another key, or none where the window
+// had one, is refused with pii.ErrKeyMismatch: the window's key stays
+// suspended.
+func (l *SessionLock) resume(sess *staff.Session) error {
+	cur := l.key()
+	switch {
+	case cur == nil:
+		sess.Key.Suspend()
+		sess.Key = nil
+		return nil
+	case sess.Key == nil:
+		return pii.ErrKeyMismatch
+	}
+	if err := cur.Resume(sess.Key); err != nil {
+		return err
+	}
+	if sess.Key != cur {
+		sess.Key.Suspend() // a second copy: the window's key is the one in use
+	}
+	sess.Key = cur
+	return nil
 }
 
 // activityWatch wraps the window's content; the driver asks its Cursor on

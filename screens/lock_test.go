@@ -1,6 +1,8 @@
 package screens
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"jpkipilot/trial"
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/staff"
 )
 
@@ -26,18 +30,22 @@ type lockFixture struct {
 	lock     *SessionLock
 	clock    *fakeClock
 	svc      *staff.Service
-	entry    *widget.Entry // an entry on the locked page
+	sess     *staff.Session // the locked session: its Key is the pages' key
+	entry    *widget.Entry  // an entry on the locked page
 	unlocked []*staff.Session
+	changed  []*staff.Session // OnKeyChanged
 	switched int
 }
 
 func newLockFixture(t *testing.T) *lockFixture {
 	t.Helper()
 	svc, sess := withCoordinator(t)
-	f := &lockFixture{w: newWindow(t), clock: &fakeClock{now: testClock}, svc: svc}
+	f := &lockFixture{w: newWindow(t), clock: &fakeClock{now: testClock}, svc: svc, sess: sess}
 	f.lock = NewSessionLock(f.w, LockDeps{
 		Staff: svc, Account: sess.Account, Timeout: 10 * time.Minute, Now: f.clock.Now,
+		Key:          func() *pii.Key { return f.sess.Key },
 		OnUnlock:     func(s *staff.Session) { f.unlocked = append(f.unlocked, s) },
+		OnKeyChanged: func(s *staff.Session) { f.changed = append(f.changed, s) },
 		OnSwitchUser: func() { f.switched++ },
 	})
 	f.entry = widget.NewEntry()
@@ -187,5 +195,133 @@ func TestLockTimeoutSetting(t *testing.T) {
 	f.lock.Check()
 	if f.lock.Locked() {
 		t.Error("locked with the lock turned off")
+	}
+}
+
+// The data key the pages hold is unusable while the window is locked, the
+// same object works again after the password, and a monitor's name read
+// through a service holding it is hidden, then shown.
+func TestLockSuspendsTheDataKeyThePagesHold(t *testing.T) {
+	f := newLockFixture(t)
+	ctx := context.Background()
+	pageKey := f.sess.Key
+	monitors := newService(t)
+	monitors.PII = pageKey // as app/gui.go gives the session's key to the services
+	if _, err := monitors.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list, err := monitors.ListMonitors(ctx, trial.Filter{})
+	if err != nil || len(list) == 0 || list[0].Name == "" || list[0].Sealed {
+		t.Fatalf("before the lock: %d monitors, %v", len(list), err)
+	}
+	id, name := list[0].ID, list[0].Name
+	sealed, err := pageKey.Seal("monitors.name", id, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f.lock.Lock()
+	if _, err := pageKey.Open("monitors.name", id, sealed); !errors.Is(err, pii.ErrLocked) {
+		t.Fatalf("the page's key opens a sealed value while locked: %v", err)
+	}
+	if m, err := monitors.GetMonitor(ctx, id); err != nil || m.Name != "" || !m.Sealed {
+		t.Fatalf("while locked the service reads %q (sealed %v), %v", m.Name, m.Sealed, err)
+	}
+	if _, err := monitors.Enrol(ctx, trial.Monitor{TrialID: list[0].TrialID, Name: "新規 太郎", Kana: "シンキ タロウ"}); !errors.Is(err, pii.ErrLocked) {
+		t.Fatalf("enrolling while locked: %v, want pii.ErrLocked", err)
+	}
+	f.typePassword(t, "Wrong-password-1")
+	if !pageKey.Suspended() {
+		t.Fatal("a wrong password resumed the key")
+	}
+
+	f.typePassword(t, testPassword)
+	if f.lock.Locked() || len(f.unlocked) != 1 || len(f.changed) != 0 {
+		t.Fatalf("unlock: locked %v, unlocks %d, key changes %d", f.lock.Locked(), len(f.unlocked), len(f.changed))
+	}
+	if f.unlocked[0].Key != pageKey {
+		t.Error("the unlocked session holds another key object than the pages")
+	}
+	if got, err := pageKey.Open("monitors.name", id, sealed); err != nil || got != name {
+		t.Fatalf("after unlocking the page's key opens %q, %v", got, err)
+	}
+	if m, err := monitors.GetMonitor(ctx, id); err != nil || m.Name != name {
+		t.Fatalf("after unlocking the service reads %q, %v", m.Name, err)
+	}
+	// Locked again: the same object is suspended again.
+	f.lock.Lock()
+	if !pageKey.Suspended() {
+		t.Fatal("the second lock left the key usable")
+	}
+}
+
+func TestLockSwitchUserLeavesTheKeySuspended(t *testing.T) {
+	f := newLockFixture(t)
+	key := f.sess.Key
+	f.lock.Lock()
+	tapButton(t, f.w, lang.L("lock.switch_user"))
+	if f.switched != 1 {
+		t.Fatalf("switch user: %d calls", f.switched)
+	}
+	if _, err := key.Seal("monitors.name", "M-0001", "x"); !errors.Is(err, pii.ErrLocked) {
+		t.Fatalf("after switching user the key seals: %v", err)
+	}
+}
+
+// The lock suspends the key that is current when it comes: after a
+// rotation on the staff page, the new one.
+func TestLockSuspendsTheCurrentKeyAfterARotation(t *testing.T) {
+	f := newLockFixture(t)
+	old := f.sess.Key
+	if err := f.svc.RotateDataKey(context.Background(), f.sess); err != nil {
+		t.Fatal(err)
+	}
+	if f.sess.Key == old {
+		t.Fatal("the rotation kept the key object")
+	}
+	f.lock.Lock()
+	if !f.sess.Key.Suspended() {
+		t.Fatal("the lock left the rotated key usable")
+	}
+	f.typePassword(t, testPassword)
+	if f.lock.Locked() || f.sess.Key.Suspended() || len(f.unlocked) != 1 {
+		t.Fatalf("unlock after a rotation: locked %v, suspended %v", f.lock.Locked(), f.sess.Key.Suspended())
+	}
+}
+
+// Rotated on another laptop while locked: the login unwraps a key the
+// pages do not hold; it is not resumed and the window starts over.
+func TestLockKeyRotatedElsewhereWhileLocked(t *testing.T) {
+	f := newLockFixture(t)
+	pageKey := f.sess.Key
+	f.lock.Lock()
+	other, err := f.svc.Login(context.Background(), "coord", testPassword) // the other laptop
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RotateDataKey(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	f.typePassword(t, testPassword)
+	if f.lock.Locked() || len(f.unlocked) != 0 || len(f.changed) != 1 {
+		t.Fatalf("locked %v, unlocks %d, key changes %d", f.lock.Locked(), len(f.unlocked), len(f.changed))
+	}
+	if !pageKey.Suspended() {
+		t.Error("the stale key was resumed from another key")
+	}
+	if k := f.changed[0].Key; k == nil || k.Suspended() || k.Check() != other.Key.Check() {
+		t.Error("OnKeyChanged did not get the new key")
+	}
+}
+
+// An analyst holds no key: locking and unlocking have none to handle, and
+// the unlocking login does not bring one into the window.
+func TestLockWithoutAKey(t *testing.T) {
+	f := newLockFixture(t)
+	f.sess = &staff.Session{Account: f.sess.Account} // a window built without the key
+	f.lock.Lock()
+	f.typePassword(t, testPassword)
+	if f.lock.Locked() || len(f.unlocked) != 1 || f.unlocked[0].Key != nil {
+		t.Fatalf("unlock without a key: locked %v, unlocks %d", f.lock.Locked(), len(f.unlocked))
 	}
 }
