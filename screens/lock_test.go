@@ -325,3 +325,162 @@ func TestLockWithoutAKey(t *testing.T) {
 		t.Fatalf("unlock without a key: locked %v, unlocks %d", f.lock.Locked(), len(f.unlocked))
 	}
 }
+
+// stillUnlockedAfter advances the clock and checks; it fails when the
+// lock came.
+func (f *lockFixture) stillUnlockedAfter(t *testing.T, d time.Duration, after string) {
+	t.Helper()
+	f.clock.advance(d)
+	f.lock.Check()
+	if f.lock.Locked() {
+		t.Fatalf("locked %v after %s", d, after)
+	}
+}
+
+// The clock runs past the timeout with no input: the lock must come (the
+// control that shows the input before it was what kept it away).
+func (f *lockFixture) locksAfterTimeout(t *testing.T) {
+	t.Helper()
+	f.clock.advance(10 * time.Minute)
+	f.lock.Check()
+	if !f.lock.Locked() {
+		t.Fatal("not locked 10 minutes after the last input")
+	}
+}
+
+// Clicks and wheel turns over content that takes neither reach the
+// wrapper, which takes no tap or focus itself; a button inside still gets
+// its taps.
+func TestLockSeesClicksAndWheelOverPlainContent(t *testing.T) {
+	f := newLockFixture(t)
+	content := f.w.Canvas().Content()
+	if _, ok := content.(fyne.Tappable); ok {
+		t.Fatal("the wrapper is tappable: it would change what a click does")
+	}
+	if _, ok := content.(fyne.Focusable); ok {
+		t.Fatal("the wrapper is focusable: a click would take the focus")
+	}
+	f.lock.Check()
+	f.clock.advance(9 * time.Minute)
+	content.(desktop.Mouseable).MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
+	content.(desktop.Mouseable).MouseUp(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
+	f.stillUnlockedAfter(t, 9*time.Minute, "a click")
+	// The wheel over the label: the test driver, like the GLFW one, gives
+	// it to the top-most scrollable under the pointer, here the wrapper.
+	test.Scroll(f.w.Canvas(), fyne.NewPos(20, 10), 0, -20)
+	f.stillUnlockedAfter(t, 9*time.Minute, "a wheel turn over a label")
+	f.locksAfterTimeout(t)
+
+	tapped := 0
+	b := widget.NewButton("押す", func() { tapped++ })
+	f2 := newLockFixture(t)
+	f2.w.SetContent(f2.lock.Watch(container.NewVBox(b)))
+	test.Tap(b)
+	if tapped != 1 {
+		t.Error("a button inside the wrapper lost its tap")
+	}
+}
+
+// The wheel over a scroll container or a list goes to them, not to the
+// wrapper: the scroll offsets in the Check's mark see it.
+func TestLockSeesScrolling(t *testing.T) {
+	f := newLockFixture(t)
+	tall := container.NewVBox()
+	for i := range 200 {
+		tall.Add(widget.NewLabel(strings.Repeat("行", i%7+1)))
+	}
+	items := make([]string, 200)
+	list := widget.NewList(func() int { return len(items) },
+		func() fyne.CanvasObject { return widget.NewLabel("item") },
+		func(int, fyne.CanvasObject) {})
+	scroll := container.NewVScroll(tall)
+	f.w.SetContent(f.lock.Watch(container.NewGridWithColumns(2, scroll, list)))
+	f.lock.Check()
+
+	f.clock.advance(9 * time.Minute)
+	test.Scroll(f.w.Canvas(), fyne.NewPos(100, 100), 0, -300)
+	if scroll.Offset.Y == 0 {
+		t.Fatal("the wheel did not scroll the scroll container")
+	}
+	f.stillUnlockedAfter(t, 9*time.Minute, "scrolling a scroll container")
+
+	test.Scroll(f.w.Canvas(), fyne.NewPos(900, 100), 0, -300)
+	if list.GetScrollOffset() == 0 {
+		t.Fatal("the wheel did not scroll the list")
+	}
+	f.stillUnlockedAfter(t, 9*time.Minute, "scrolling a list")
+
+	// Arrow keys in a focused list that move past its last visible row
+	// scroll it.
+	list.ScrollToTop()
+	f.w.Canvas().Focus(list)
+	f.lock.Check()
+	f.clock.advance(9 * time.Minute)
+	for range 40 {
+		list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	}
+	if list.GetScrollOffset() == 0 {
+		t.Fatal("40 arrow presses did not scroll the list")
+	}
+	f.stillUnlockedAfter(t, 9*time.Minute, "arrow keys that scroll a list")
+	f.locksAfterTimeout(t)
+}
+
+// Keys that change the focused widget: Tab (the focus moves), Space on a
+// check box, a choice in a focused select.
+func TestLockSeesKeysThatChangeTheFocusedWidget(t *testing.T) {
+	f := newLockFixture(t)
+	one, two := widget.NewButton("一", nil), widget.NewButton("二", nil)
+	check := widget.NewCheck("同意", nil)
+	sel := widget.NewSelect([]string{"A", "B"}, nil)
+	f.w.SetContent(f.lock.Watch(container.NewVBox(one, two, check, sel)))
+	f.w.Canvas().Focus(one)
+	f.lock.Check()
+
+	f.clock.advance(9 * time.Minute)
+	f.w.Canvas().FocusNext() // what Tab does
+	if f.w.Canvas().Focused() == one {
+		t.Fatal("Tab did not move the focus")
+	}
+	f.stillUnlockedAfter(t, 9*time.Minute, "Tab")
+
+	f.w.Canvas().Focus(check)
+	f.lock.Check()
+	f.clock.advance(9 * time.Minute)
+	check.TypedRune(' ')
+	if !check.Checked {
+		t.Fatal("Space did not tick the check box")
+	}
+	f.stillUnlockedAfter(t, 9*time.Minute, "Space on a check box")
+
+	f.w.Canvas().Focus(sel)
+	f.lock.Check()
+	f.clock.advance(9 * time.Minute)
+	sel.SetSelected("B") // the keyboard's choice in the select's menu
+	f.stillUnlockedAfter(t, 9*time.Minute, "a choice in a select")
+	f.locksAfterTimeout(t)
+}
+
+// The window coming to the foreground counts while the lock runs, and the
+// hook is gone after Stop.
+func TestLockSeesTheWindowComingToTheForeground(t *testing.T) {
+	f := newLockFixture(t)
+	lc, ok := fyne.CurrentApp().Lifecycle().(interface{ OnEnteredForeground() func() })
+	if !ok {
+		t.Fatal("the test app's lifecycle does not expose its hook")
+	}
+	f.lock.Start()
+	f.lock.Check()
+	f.clock.advance(9 * time.Minute)
+	hook := lc.OnEnteredForeground()
+	if hook == nil {
+		t.Fatal("no foreground hook while the lock runs")
+	}
+	hook()
+	f.stillUnlockedAfter(t, 9*time.Minute, "the window came to the foreground")
+	f.locksAfterTimeout(t)
+	f.lock.Stop()
+	if lc.OnEnteredForeground() != nil {
+		t.Error("the foreground hook stays after Stop")
+	}
+}
