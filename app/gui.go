@@ -167,13 +167,11 @@ func (g *gui) setSession(sess *staff.Session) {
 		g.lock.Stop()
 		g.lock = nil
 	}
-	if g.sess != nil && sess != g.sess {
-		// Logout or another user: the outgoing session's data key is
-		// wiped (a worker still running for it gets pii.ErrLocked).
-		g.sess.Key.Suspend()
-		if g.svc != nil {
-			g.svc.PII.Suspend() // the same key, or one a rotation replaced
-		}
+	if g.svc != nil && sess != g.sess {
+		// Logout or another user: the outgoing session's data key (the
+		// services hold it; keyRotated keeps them current) is wiped, and a
+		// worker still running for it gets pii.ErrLocked.
+		g.svc.PII.Suspend()
 	}
 	g.sess = sess
 	g.actor.Store("")
@@ -264,8 +262,13 @@ func (g *gui) startLockTimer(l *screens.SessionLock) {
 // data key, which replaced sess.Key: the services take the new key, the old
 // one is wiped (a worker still using it gets pii.ErrLocked, as it would
 // have got pii.ErrTampered from the resealed rows), and a rotation that
-// ended while the window was locked leaves the new key suspended too.
+// ended while the window was locked, or after its session ended, leaves
+// the new key suspended.
 func (g *gui) keyRotated(sess *staff.Session) {
+	if sess != g.sess {
+		sess.Key.Suspend() // logged out while the rotation ran
+		return
+	}
 	old := g.svc.PII
 	g.svc.PII, g.loans.PII = sess.Key, sess.Key
 	if old != sess.Key {

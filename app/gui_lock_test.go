@@ -104,6 +104,17 @@ func TestGUIKeyRotation(t *testing.T) {
 	if usable(sess2.Key) || usable(g2.svc.PII) {
 		t.Fatal("a rotation that ended while locked left the new key usable")
 	}
+	// Logged out while a rotation ran: its result does not put the new
+	// key into the logged-out services, and the key is wiped.
+	g3, sess3 := mainWindow(t)
+	if err := g3.staff.RotateDataKey(ctx, sess3); err != nil {
+		t.Fatal(err)
+	}
+	g3.setSession(nil)
+	g3.keyRotated(sess3)
+	if g3.svc.PII != nil || g3.loans.PII != nil || usable(sess3.Key) {
+		t.Fatal("a rotation that ended after logout left its key in the services or usable")
+	}
 	// And a rotation tried with a suspended key is refused before it
 	// touches the store.
 	if err := g2.staff.RotateDataKey(ctx, sess2); !errors.Is(err, staff.ErrStaleKey) {

@@ -484,3 +484,29 @@ func TestLockSeesTheWindowComingToTheForeground(t *testing.T) {
 		t.Error("the foreground hook stays after Stop")
 	}
 }
+
+// BenchmarkLockCheck is one periodic Check (every 1 to 15 s) over a page
+// with a split, two lists and a scroll container of 500 labels: the
+// focus and scroll marks walk it.
+func BenchmarkLockCheck(b *testing.B) {
+	if err := LoadTranslations("ja"); err != nil {
+		b.Fatal(err)
+	}
+	test.NewTempApp(b)
+	w := test.NewTempWindow(b, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1280, 800))
+	l := NewSessionLock(w, LockDeps{Timeout: 10 * time.Minute})
+	body := container.NewVBox()
+	for i := range 500 {
+		body.Add(widget.NewLabel(strings.Repeat("名", i%9+1)))
+	}
+	newList := func() *widget.List {
+		return widget.NewList(func() int { return 1000 }, func() fyne.CanvasObject { return widget.NewLabel("item") },
+			func(int, fyne.CanvasObject) {})
+	}
+	w.SetContent(l.Watch(container.NewHSplit(newList(), container.NewGridWithColumns(2, newList(), container.NewVScroll(body)))))
+	b.ResetTimer()
+	for range b.N {
+		l.Check()
+	}
+}
