@@ -167,6 +167,12 @@ func (g *gui) setSession(sess *staff.Session) {
 		g.lock.Stop()
 		g.lock = nil
 	}
+	if g.svc != nil && sess != g.sess {
+		// Logout or another user: the outgoing session's data key (the
+		// services hold it; keyRotated keeps them current) is wiped, and a
+		// worker still running for it gets pii.ErrLocked.
+		g.svc.PII.Suspend()
+	}
 	g.sess = sess
 	g.actor.Store("")
 	if sess != nil {
@@ -206,11 +212,7 @@ func (g *gui) showMain() {
 	sess := g.sess
 	shell := screens.NewShell(screens.ForSession(sess, g.pages()))
 	bar := screens.SessionBar(g.w, screens.StaffDeps{Service: g.staff, Session: sess}, g.showLogin)
-	g.lock = screens.NewSessionLock(g.w, screens.LockDeps{
-		Staff: g.staff, Account: sess.Account,
-		OnUnlock:     func(s *staff.Session) { g.sess = s },
-		OnSwitchUser: g.showLogin,
-	})
+	g.lock = g.newLock(sess)
 	g.setContent(g.lock.Watch(container.NewBorder(bar, nil, nil, nil, shell.Object())))
 	g.startLockTimer(g.lock)
 	// Right after the first coordinator was made the store has no trial:
@@ -218,6 +220,23 @@ func (g *gui) showMain() {
 	if !g.probe && screens.MayDo(sess, screens.ActDemoOffer) {
 		screens.OfferDemo(g.w, demoSeeder{g.svc, g.db}, shell.Reload)
 	}
+}
+
+// newLock is the inactivity lock of the session's main window. It
+// suspends the key the services hold while the window is locked.
+func (g *gui) newLock(sess *staff.Session) *screens.SessionLock {
+	svc := g.svc
+	return screens.NewSessionLock(g.w, screens.LockDeps{
+		Staff: g.staff, Account: sess.Account,
+		// Set on the UI goroutine (setSession, keyRotated): after a
+		// rotation, the new key.
+		Key: func() *pii.Key { return svc.PII },
+		// The pages keep their session: the lock resumed its key.
+		OnUnlock: func(*staff.Session) {},
+		// Rotated on another laptop while locked: the pages start over.
+		OnKeyChanged: func(s *staff.Session) { g.startSession(s, false) },
+		OnSwitchUser: g.showLogin,
+	})
 }
 
 // startLockTimer reads the inactivity timeout from the settings (off the
@@ -237,6 +256,27 @@ func (g *gui) startLockTimer(l *screens.SessionLock) {
 		l.SetTimeout(d)
 		l.Start()
 	})
+}
+
+// keyRotated runs on the UI goroutine after the staff page rotated the
+// data key, which replaced sess.Key: the services take the new key, the old
+// one is wiped (a worker still using it gets pii.ErrLocked, as it would
+// have got pii.ErrTampered from the resealed rows), and a rotation that
+// ended while the window was locked, or after its session ended, leaves
+// the new key suspended.
+func (g *gui) keyRotated(sess *staff.Session) {
+	if sess != g.sess {
+		sess.Key.Suspend() // logged out while the rotation ran
+		return
+	}
+	old := g.svc.PII
+	g.svc.PII, g.loans.PII = sess.Key, sess.Key
+	if old != sess.Key {
+		old.Suspend()
+	}
+	if g.lock != nil && g.lock.Locked() {
+		sess.Key.Suspend()
+	}
 }
 
 // pages is every page of the main window; screens.ForSession keeps the
@@ -289,8 +329,7 @@ func (g *gui) pages() []screens.Page {
 		{ID: screens.PageForms, Title: lang.L("nav.forms"), Icon: theme.ListIcon(), Make: func() fyne.CanvasObject { return screens.NewForms(w, g.survey()) }},
 		{ID: screens.PageStaff, Title: lang.L("nav.staff"), Icon: theme.AccountIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewStaff(w, screens.StaffDeps{Service: g.staff, Session: sess,
-				// A rotation replaces sess.Key: the services take the new one.
-				OnKeyRotated: func() { g.svc.PII, g.loans.PII = sess.Key, sess.Key }})
+				OnKeyRotated: func() { g.keyRotated(sess) }})
 		}},
 		{ID: screens.PageAudit, Title: lang.L("nav.audit"), Icon: theme.HistoryIcon(), Make: func() fyne.CanvasObject {
 			return screens.NewAudit(w, screens.AuditDeps{DB: g.db, Session: sess, Lang: g.lang})

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -40,46 +41,155 @@ var ErrTampered = errors.New("a sealed personal field does not open with this da
 
 // Key is an unwrapped data key. A nil *Key is "no key": Open passes
 // plaintext through and refuses sealed values; Seal refuses.
+//
+// A Key can be suspended (the GUI's inactivity lock, logout): its bytes are
+// zeroed and its cipher dropped, and until Resume it behaves as no key.
+// Every holder of the pointer (services, pages, closures) sees that at once.
+// Seal and Open hold a read lock for the whole operation, so one in flight
+// when Suspend comes finishes with the key, and one that starts after gets
+// ErrLocked: never a half-zeroed key. What is and is not wiped: the 32 key
+// bytes in the Key are overwritten; the AES key schedule inside the dropped
+// AEAD (and any copy the runtime or a caller made, e.g. the slice
+// KeyFromBytes was given) is left to the garbage collector, which frees but
+// does not clear memory. Go gives no way to wipe those; a suspended Key only
+// guarantees that this object can no longer seal or open, and that its own
+// bytes are gone.
 type Key struct {
-	raw  [KeySize]byte
-	aead cipher.AEAD
+	mu    sync.RWMutex
+	raw   [KeySize]byte
+	aead  cipher.AEAD // nil while suspended
+	check string      // fingerprint of raw, kept while suspended (not secret)
 }
+
+// ErrKeyMismatch is returned by Resume when the key offered is not the one
+// that was suspended (their fingerprints differ: the data key was rotated
+// meanwhile, or another store's key).
+var ErrKeyMismatch = errors.New("pii: not the data key that was suspended (fingerprints differ)")
 
 // NewKey makes a fresh random data key.
 func NewKey() (*Key, error) {
 	var b [KeySize]byte
+	defer clear(b[:])
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("data key: %w", err)
 	}
 	return KeyFromBytes(b[:])
 }
 
-// KeyFromBytes wraps raw key bytes (an unwrapped data key).
+// KeyFromBytes wraps raw key bytes (an unwrapped data key). The Key holds
+// its own copy; the caller should clear b.
 func KeyFromBytes(b []byte) (*Key, error) {
 	if len(b) != KeySize {
 		return nil, fmt.Errorf("data key: %d bytes, want %d", len(b), KeySize)
 	}
 	k := &Key{}
 	copy(k.raw[:], b)
-	block, err := aes.NewCipher(k.raw[:])
+	aead, err := newAEAD(k.raw[:])
 	if err != nil {
 		return nil, err
 	}
-	if k.aead, err = cipher.NewGCM(block); err != nil {
-		return nil, err
-	}
+	k.aead, k.check = aead, fingerprint(k.raw[:])
 	return k, nil
 }
 
-// Bytes returns a copy of the raw key, for wrapping. Callers must not keep it.
-func (k *Key) Bytes() []byte { b := k.raw; return b[:] }
+func newAEAD(raw []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(raw)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func fingerprint(raw []byte) string {
+	h := sha256.New() // written in two parts: no third copy of the key
+	h.Write([]byte("jpkipilot pii key check\x00"))
+	h.Write(raw)
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Bytes returns a copy of the raw key, for wrapping. Callers must not keep
+// it. A suspended key returns nil.
+func (k *Key) Bytes() []byte {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.aead == nil {
+		return nil
+	}
+	b := k.raw
+	return b[:]
+}
 
 // Check is a short, non-secret fingerprint of the key (first 8 bytes of a
 // domain-separated SHA-256), stored beside the wrapped copies so a wrong
-// unwrap is caught before anything is sealed with it.
+// unwrap is caught before anything is sealed with it. A suspended key (and
+// a nil one) has none: "" matches no store, so nothing compares a
+// suspended key as current and wraps it for someone else.
 func (k *Key) Check() string {
-	h := sha256.Sum256(append([]byte("jpkipilot pii key check\x00"), k.raw[:]...))
-	return hex.EncodeToString(h[:8])
+	if k == nil {
+		return ""
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.aead == nil {
+		return ""
+	}
+	return k.check
+}
+
+// Suspend zeroes the key's bytes and drops its cipher: until Resume, Seal
+// and Open give ErrLocked as for a nil key. It waits for a Seal or Open in
+// flight to finish. Suspending twice, or a nil key, does nothing.
+func (k *Key) Suspend() {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.raw[:])
+	k.aead = nil
+}
+
+// Suspended reports whether the key is suspended (a nil key is not: it is
+// no key at all).
+func (k *Key) Suspended() bool {
+	if k == nil {
+		return false
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.aead == nil
+}
+
+// Resume refills a suspended key from a freshly unwrapped copy of the same
+// key (the unlocking login's), so every holder of k can seal and open
+// again. A key with another fingerprint is refused with ErrKeyMismatch and
+// k stays as it was; from must not itself be suspended (ErrLocked). The
+// caller should Suspend from afterwards: it is a second copy.
+func (k *Key) Resume(from *Key) error {
+	if k == nil {
+		return errors.New("pii: resume of no key")
+	}
+	if from == nil {
+		return ErrLocked
+	}
+	from.mu.RLock()
+	b, live := from.raw, from.aead != nil
+	from.mu.RUnlock()
+	defer clear(b[:])
+	if !live {
+		return ErrLocked
+	}
+	if fingerprint(b[:]) != k.check {
+		return ErrKeyMismatch
+	}
+	aead, err := newAEAD(b[:])
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.raw, k.aead = b, aead
+	return nil
 }
 
 func aad(field, rowID string) []byte {
@@ -98,6 +208,11 @@ func (k *Key) Seal(field, rowID, plaintext string) (string, error) {
 	if k == nil {
 		return "", ErrLocked
 	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.aead == nil {
+		return "", ErrLocked // suspended
+	}
 	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(plaintext)+k.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("seal %s: %w", field, err)
@@ -114,6 +229,11 @@ func (k *Key) Open(field, rowID, stored string) (string, error) {
 	}
 	if k == nil {
 		return "", ErrLocked
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.aead == nil {
+		return "", ErrLocked // suspended
 	}
 	raw, err := base64.RawStdEncoding.DecodeString(stored[len(Prefix):])
 	if err != nil || len(raw) < k.aead.NonceSize()+k.aead.Overhead() {
