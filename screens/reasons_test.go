@@ -89,6 +89,12 @@ func TestTrialReasonsInJapanese(t *testing.T) {
 		t.Errorf("problem: %q", got)
 	}
 
+	// Column letters are the values, so Japanese reads "A 列", not "column A 列".
+	p = trial.Problem{Row: 1, Field: "name", Reason: "column given twice (column A and column C)", Code: trial.ReasonColumnTwice, Args: []string{"A", "C"}}
+	if got, want := problemText(p), "1 行目 · "+fieldName("name")+" · 同じ列が 2 回あります（A 列と C 列）"; got != want {
+		t.Errorf("column twice:\n got %q\nwant %q", got, want)
+	}
+
 	fes := trial.FieldErrors{{Field: "name", Reason: "something new"}}
 	if got := errorText(fes); got != fieldName("name")+": something new" {
 		t.Errorf("a reason without a code became %q", got)

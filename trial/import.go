@@ -165,7 +165,7 @@ func parseTable(t *Table, sessionRequired bool) ([]candidate, []Problem) {
 		case !ok:
 			probs = append(probs, problem(1, h, ReasonUnknownColumn, "unknown column (known: %s)", knownColumns()))
 		case col[f] != 0:
-			probs = append(probs, problem(1, f, ReasonColumnTwice, "column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i)))
+			probs = append(probs, problem(1, f, ReasonColumnTwice, "column given twice (column %s and column %s)", columnLetters(col[f]-1), columnLetters(i)))
 		default:
 			col[f] = i + 1 // 0 means absent
 		}
@@ -271,13 +271,16 @@ func knownColumns() string {
 	return strings.Join(names, ", ")
 }
 
-// excelColumn is the letter of a 0-based column: 0 → A, 26 → AA.
-func excelColumn(i int) string {
+// excelColumn names a 0-based column as a field: 0 → "column A", 26 → "column AA".
+func excelColumn(i int) string { return "column " + columnLetters(i) }
+
+// columnLetters is the spreadsheet letters of 0-based column i ("A", "AB").
+func columnLetters(i int) string {
 	s := ""
 	for i++; i > 0; i = (i - 1) / 26 {
 		s = string(rune('A'+(i-1)%26)) + s
 	}
-	return "column " + s
+	return s
 }
 
 // parseDate reads the dates people type: 2017-01-23, 2017/1/23, 2017.1.23,

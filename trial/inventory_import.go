@@ -70,7 +70,7 @@ func mapColumns(t *Table, cols []ImportColumn) (map[string]int, []int, []Problem
 		case !ok:
 			probs = append(probs, problem(1, h, ReasonUnknownColumn, "unknown column (known: %s)", strings.Join(names, ", ")))
 		case col[f] != 0:
-			probs = append(probs, problem(1, f, ReasonColumnTwice, "column given twice (%s and %s)", excelColumn(col[f]-1), excelColumn(i)))
+			probs = append(probs, problem(1, f, ReasonColumnTwice, "column given twice (column %s and column %s)", columnLetters(col[f]-1), columnLetters(i)))
 		default:
 			col[f] = i + 1
 		}
