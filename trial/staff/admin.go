@@ -98,7 +98,7 @@ func (s *Service) Create(ctx context.Context, by *Session, login, displayName st
 		return Account{}, err
 	}
 	r, err := getAccount(ctx, s.DB, "id", id)
-	return r.account(), err
+	return s.listed(r), err
 }
 
 // List returns every account, by login.
@@ -112,7 +112,7 @@ func (s *Service) List(ctx context.Context, by *Session) ([]Account, error) {
 	}
 	out := make([]Account, len(rows))
 	for i, r := range rows {
-		out[i] = r.account()
+		out[i] = s.listed(r)
 	}
 	return out, nil
 }

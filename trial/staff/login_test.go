@@ -285,3 +285,64 @@ func TestLoginUpgradesTheHashCost(t *testing.T) {
 		verifyAudit(t, db)
 	})
 }
+
+// A coordinator sees which accounts still have a hash made under a lower
+// cost than the one in force: every account once the cost is raised, until
+// its own login or a password reset makes the hash again. Nothing changes
+// by itself.
+func TestListShowsHashesBelowTheCost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _, co := setup(t, db)
+		below := func() []string {
+			t.Helper()
+			as, err := s.List(ctx, co)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, a := range as {
+				if a.BelowCost {
+					out = append(out, a.Login)
+				}
+			}
+			return out
+		}
+		if got := below(); len(got) != 0 {
+			t.Fatalf("below the cost they were made with: %v", got)
+		}
+		s.KDF = KDFParams{Time: 2, MemoryKiB: 256, Threads: 1}
+		if got := below(); !slices.Equal(got, []string{"ana", "coord", "venue"}) {
+			t.Fatalf("after raising the cost: %v, want every account", got)
+		}
+		if got := below(); !slices.Equal(got, []string{"ana", "coord", "venue"}) {
+			t.Fatalf("listing changed them: %v", got)
+		}
+		// Only the memory raised counts too.
+		s.KDF = KDFParams{Time: 1, MemoryKiB: 128, Threads: 1}
+		if got := below(); len(got) != 3 {
+			t.Fatalf("after raising the memory only: %v", got)
+		}
+		s.KDF = KDFParams{Time: 2, MemoryKiB: 256, Threads: 1}
+		mustLogin(t, s, "coord", coordPW)
+		if got := below(); !slices.Equal(got, []string{"ana", "venue"}) {
+			t.Fatalf("after coord's login: %v", got)
+		}
+		if err := s.ResetPassword(ctx, co, "venue", "Brand-new-pass9"); err != nil {
+			t.Fatal(err)
+		}
+		if got := below(); !slices.Equal(got, []string{"ana"}) {
+			t.Fatalf("after venue's reset: %v", got)
+		}
+		if a, err := s.Create(ctx, co, "new-staff", "New Staff", VenueStaff, "Brand-new-pass9"); err != nil || a.BelowCost {
+			t.Fatalf("a new account: %+v %v", a, err)
+		}
+		// A wrong password or a refused login does not rehash anything.
+		if _, err := s.Login(ctx, "ana", "Wrong-password1"); !errors.Is(err, ErrBadLogin) {
+			t.Fatal(err)
+		}
+		if got := below(); !slices.Equal(got, []string{"ana"}) {
+			t.Fatalf("after ana's failed login: %v", got)
+		}
+	})
+}

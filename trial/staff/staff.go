@@ -30,6 +30,12 @@ type Account struct {
 	HasPIN      bool
 	CreatedAt   time.Time
 	LastLogin   *time.Time
+	// BelowCost (set by List and Create): the password hash or the sealed
+	// private key was made under a lower argon2id cost than the service's
+	// (Service.KDF; the defaults were raised since), so a copied store is
+	// cheaper to guess against for this account. Its next login makes both
+	// again, and so does a password reset; nothing happens on its own.
+	BelowCost bool
 }
 
 // Session is a logged-in account.
@@ -778,7 +784,8 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 	// defaults were raised since it was set) is hashed again, and the
 	// private key sealed again, now that the password is at hand.
 	hash, sealed, detail := "", "", ""
-	if p := s.kdf(); weaker(r.PasswordHash, "argon2id", p) || weaker(r.PrivateKey, algSealedKey, p) {
+	if s.belowCost(r) {
+		p := s.kdf()
 		priv, err := openPrivate(r.PrivateKey, password, r.PublicKey)
 		if err != nil {
 			return nil, fmt.Errorf("staff: account %s: its sealed private key does not open with a correct password (altered row?): %w", r.Login, err)
@@ -813,6 +820,21 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 	}
 	r.LastLogin = sql.NullTime{Time: now, Valid: true}
 	return &Session{Account: r.account(), Key: key, Started: now}, nil
+}
+
+// belowCost reports whether the account's password hash or sealed private
+// key was made with less time or memory than the service's cost: what a
+// login upgrades and List shows.
+func (s *Service) belowCost(r accountRow) bool {
+	p := s.kdf()
+	return weaker(r.PasswordHash, "argon2id", p) || weaker(r.PrivateKey, algSealedKey, p)
+}
+
+// listed is r as a coordinator's list shows it.
+func (s *Service) listed(r accountRow) Account {
+	a := r.account()
+	a.BelowCost = s.belowCost(r)
+	return a
 }
 
 // weaker reports whether the stored PHC string was made with less time or
