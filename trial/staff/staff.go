@@ -555,23 +555,19 @@ func (s *Service) claimAttempt(ctx context.Context, t throttled) (time.Duration,
 	var wait time.Duration
 	err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO staff_throttle (key, failures, last_failure_at) VALUES (?, 0, ?)
-			ON CONFLICT (key) DO NOTHING`), t.key, now); err != nil {
-			return err
-		}
-		lock := ""
-		if s.DB.Dialect == store.Postgres {
-			lock = " FOR UPDATE" // SQLite runs one write transaction at a time
-		}
+		// The upsert takes the key's row lock (PostgreSQL; SQLite runs one
+		// write transaction at a time) whether the row is new or not, and
+		// waits out a transaction deleting it rather than reading nothing.
 		var row struct {
 			Failures int       `db:"failures"`
 			Last     time.Time `db:"last_failure_at"`
 			Refused  int       `db:"refused"`
 			Logged   int       `db:"logged"` // 1: this window's first refusal is in the trail
 		}
-		if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT failures, last_failure_at, refused,
-			CASE WHEN refusal_window = last_failure_at THEN 1 ELSE 0 END AS logged
-			FROM staff_throttle WHERE key = ?`+lock), t.key); err != nil {
+		if err := tx.GetContext(ctx, &row, tx.Rebind(`INSERT INTO staff_throttle (key, failures, last_failure_at) VALUES (?, 0, ?)
+			ON CONFLICT (key) DO UPDATE SET failures = staff_throttle.failures
+			RETURNING failures, last_failure_at, refused, CASE WHEN refusal_window = last_failure_at THEN 1 ELSE 0 END AS logged`),
+			t.key, now); err != nil {
 			return err
 		}
 		if err := s.forgetOld(ctx, tx, now, t.key); err != nil {
