@@ -549,7 +549,7 @@ var pinThrottle = throttled{key: pinThrottleKey, action: audit.KioskLeaveRefused
 // A refused attempt is audited once per back-off window: the window's
 // first refusal writes an entry (in this transaction, so a refusal is never
 // left unaudited), the others are only counted, and the key's next entry
-// says how many (refusedNote): someone hammering a login field cannot grow
+// says how many (withRefused): someone hammering a login field cannot grow
 // the trail by one entry per try.
 func (s *Service) claimAttempt(ctx context.Context, t throttled) (time.Duration, error) {
 	var wait time.Duration
