@@ -53,6 +53,7 @@ type staffScreen struct {
 	count    *widget.Label
 	title    *widget.Label
 	info     *widget.Label
+	hashNote *widget.Label // the selected account's hash is below the cost in force
 	status   *widget.Label
 	role     *widget.Button
 	reset    *widget.Button
@@ -68,7 +69,7 @@ func NewStaff(w fyne.Window, deps StaffDeps) fyne.CanvasObject {
 	return newStaffScreen(w, deps).content
 }
 
-var staffColumns = columns{1.6, 2.2, 1.6, 1, 1, 2}
+var staffColumns = columns{1.6, 2.2, 1.6, 1, 1, 1.2, 2}
 
 func newStaffScreen(w fyne.Window, deps StaffDeps) *staffScreen {
 	if deps.Zone == nil {
@@ -101,6 +102,10 @@ func newStaffScreen(w fyne.Window, deps StaffDeps) *staffScreen {
 
 	s.title = boldLabel(lang.L("staff.pick"))
 	s.info = widget.NewLabel("")
+	s.hashNote = widget.NewLabel("")
+	s.hashNote.Wrapping = fyne.TextWrapWord
+	s.hashNote.Importance = widget.WarningImportance
+	s.hashNote.Hide()
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
 	s.role = widget.NewButtonWithIcon(lang.L("staff.change_role"), theme.DocumentCreateIcon(), func() { s.openRole() })
@@ -111,11 +116,11 @@ func newStaffScreen(w fyne.Window, deps StaffDeps) *staffScreen {
 
 	header := container.New(staffColumns, boldLabel(lang.L("staff.col_login")), boldLabel(lang.L("staff.col_name")),
 		boldLabel(lang.L("staff.col_role")), boldLabel(lang.L("staff.col_pin")), boldLabel(lang.L("staff.col_state")),
-		boldLabel(lang.L("staff.col_last_login")))
+		boldLabel(lang.L("staff.col_hash")), boldLabel(lang.L("staff.col_last_login")))
 	top := container.NewVBox(
 		container.NewHBox(boldLabel(lang.L("staff.title")), add, own, rotate, s.count),
 		header)
-	right := container.NewVBox(s.title, s.info,
+	right := container.NewVBox(s.title, s.info, s.hashNote,
 		container.NewGridWithColumns(2, s.role, s.reset, s.pin, s.disable), s.status)
 	split := container.NewHSplit(container.NewBorder(top, nil, nil, nil, s.list), container.NewVScroll(right))
 	split.Offset = 0.68
@@ -126,7 +131,7 @@ func newStaffScreen(w fyne.Window, deps StaffDeps) *staffScreen {
 
 func newStaffRow() fyne.CanvasObject {
 	return container.New(staffColumns, widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""),
-		widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""))
+		widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""))
 }
 
 func roleName(r staff.Role) string { return lang.L("login.role_" + string(r)) }
@@ -165,12 +170,21 @@ func (s *staffScreen) fillRow(a staff.Account, o fyne.CanvasObject) {
 	if a.Disabled {
 		state, imp = lang.L("staff.disabled"), widget.DangerImportance
 	}
-	for i, t := range []string{a.Login, a.DisplayName, roleName(a.Role), pin, state, s.lastLogin(a)} {
+	hash, hashImp := lang.L("staff.hash_current"), widget.MediumImportance
+	if a.BelowCost {
+		hash, hashImp = lang.L("staff.hash_below"), widget.WarningImportance
+	}
+	for i, t := range []string{a.Login, a.DisplayName, roleName(a.Role), pin, state, hash, s.lastLogin(a)} {
 		cells[i].(*widget.Label).SetText(clipText(t, 18))
 	}
-	l := cells[4].(*widget.Label)
-	l.Importance = imp
-	l.Refresh()
+	for _, c := range []struct {
+		i   int
+		imp widget.Importance
+	}{{4, imp}, {5, hashImp}} {
+		l := cells[c.i].(*widget.Label)
+		l.Importance = c.imp
+		l.Refresh()
+	}
 }
 
 // load lists the accounts and selects the one with login (or keeps the
@@ -209,6 +223,7 @@ func (s *staffScreen) setStatus(imp widget.Importance, text string) {
 func (s *staffScreen) showAccount(a *staff.Account) {
 	s.sel = a
 	buttons := []*widget.Button{s.role, s.reset, s.pin, s.disable}
+	s.hashNote.Hide()
 	if a == nil {
 		s.title.SetText(lang.L("staff.pick"))
 		s.info.SetText("")
@@ -236,6 +251,12 @@ func (s *staffScreen) showAccount(a *staff.Account) {
 	s.info.SetText(lang.L("staff.info", map[string]any{
 		"Role": roleName(a.Role), "Key": key, "PIN": pin, "State": state,
 		"Created": a.CreatedAt.In(s.deps.Zone).Format("2006-01-02 15:04"), "Last": s.lastLogin(*a)}))
+	if a.BelowCost {
+		// Shown, not acted on: the account's next login rehashes it, and
+		// for one that no longer logs in "Reset password" does.
+		s.hashNote.SetText(lang.L("staff.hash_below_note"))
+		s.hashNote.Show()
+	}
 	s.disable.SetText(lang.L("staff.disable"))
 	if a.Disabled {
 		s.disable.SetText(lang.L("staff.enable"))

@@ -123,10 +123,10 @@ func TestStaffListShowsEachAccount(t *testing.T) {
 		t.Errorf("count %q, want 4 件", got)
 	}
 	for login, want := range map[string]string{
-		"kato":   "kato|加藤 花子|コーディネーター|なし|有効|—",
-		"sato":   "sato|佐藤 一郎|会場スタッフ|設定済み|有効|2017-01-20 10:30",
-		"yamada": "yamada|山田 次郎|分析担当|なし|有効|—",
-		"suzuki": "suzuki|鈴木 三郎|会場スタッフ|なし|無効|—",
+		"kato":   "kato|加藤 花子|コーディネーター|なし|有効|現行設定|—",
+		"sato":   "sato|佐藤 一郎|会場スタッフ|設定済み|有効|現行設定|2017-01-20 10:30",
+		"yamada": "yamada|山田 次郎|分析担当|なし|有効|現行設定|—",
+		"suzuki": "suzuki|鈴木 三郎|会場スタッフ|なし|無効|現行設定|—",
 	} {
 		if got := strings.Join(rowTexts(t, s, login), "|"); got != want {
 			t.Errorf("row of %s: %q, want %q", login, got, want)
@@ -305,6 +305,63 @@ func TestStaffResetPasswordAndPIN(t *testing.T) {
 	}
 	if _, err := svc.CheckPIN(ctx, "246810"); !errors.Is(err, staff.ErrBadPIN) {
 		t.Errorf("the old PIN still works: %v", err)
+	}
+}
+
+// Once the cost settings are raised, the page shows which accounts'
+// password hashes are below them (a column, and a note on the selected
+// account); resetting the password, as before, makes the hash current.
+func TestStaffPageShowsOutdatedHashes(t *testing.T) {
+	svc, sess, _ := staffDesk(t)
+	ctx := context.Background()
+	svc.KDF = staff.KDFParams{Time: 2, MemoryKiB: 128, Threads: 1}
+	if _, err := svc.Login(ctx, "kato", katoPassword); err != nil { // rehashes kato's
+		t.Fatal(err)
+	}
+	s := staffScreenFor(t, svc, sess)
+	hashCell := func(login string) (string, widget.Importance) {
+		t.Helper()
+		for _, a := range s.accounts {
+			if a.Login == login {
+				row := newStaffRow()
+				s.fillRow(a, row)
+				l := row.(*fyne.Container).Objects[5].(*widget.Label)
+				return l.Text, l.Importance
+			}
+		}
+		t.Fatalf("no account %s in the list", login)
+		return "", 0
+	}
+	for login, want := range map[string]string{"kato": "現行設定", "sato": "旧設定（弱い）", "yamada": "旧設定（弱い）", "suzuki": "旧設定（弱い）"} {
+		got, imp := hashCell(login)
+		if got != want || (want == "現行設定") != (imp != widget.WarningImportance) {
+			t.Errorf("hash of %s: %q (importance %v), want %q", login, got, imp, want)
+		}
+	}
+	selectAccount(t, s, "kato")
+	if s.hashNote.Visible() {
+		t.Errorf("a current hash shows the note %q", s.hashNote.Text)
+	}
+	selectAccount(t, s, "sato")
+	if !s.hashNote.Visible() || !strings.Contains(s.hashNote.Text, "パスワードを再設定してください") {
+		t.Errorf("an outdated hash: note shown %v, %q", s.hashNote.Visible(), s.hashNote.Text)
+	}
+	r := s.openReset()
+	r.password.SetText("Fresh-start-9")
+	r.again.SetText("Fresh-start-9")
+	r.save()
+	waitIdle()
+	if r.errLabel.Text != "" {
+		t.Fatalf("reset refused: %q", r.errLabel.Text)
+	}
+	if got, _ := hashCell("sato"); got != "現行設定" {
+		t.Errorf("after the reset sato's hash shows %q", got)
+	}
+	if s.sel == nil || s.sel.Login != "sato" || s.hashNote.Visible() {
+		t.Errorf("after the reset: selected %v, note shown %v", s.sel, s.hashNote.Visible())
+	}
+	if got, _ := hashCell("yamada"); got != "旧設定（弱い）" {
+		t.Errorf("another account's reset changed yamada's hash to %q", got)
 	}
 }
 

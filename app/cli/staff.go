@@ -215,21 +215,34 @@ func staffList(env *Env, svc *staff.Service) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LOGIN\tROLE\tSTATUS\tPIN\tLAST LOGIN\tNAME")
+	fmt.Fprintln(tw, "LOGIN\tROLE\tSTATUS\tPIN\tHASH\tLAST LOGIN\tNAME")
+	outdated := 0
 	for _, a := range as {
-		status, pin, last := "active", "-", "never"
+		status, pin, hash, last := "active", "-", "current", "never"
 		if a.Disabled {
 			status = "disabled"
 		}
 		if a.HasPIN {
 			pin = "set"
 		}
+		if a.BelowCost {
+			hash = "outdated"
+			outdated++
+		}
 		if a.LastLogin != nil {
 			last = a.LastLogin.Local().Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Login, a.Role, status, pin, last, a.DisplayName)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Login, a.Role, status, pin, hash, last, a.DisplayName)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if outdated > 0 {
+		// On stderr, so that the table on stdout stays one row per account.
+		fmt.Fprintf(env.Stderr, "%d account(s) with HASH outdated: the password was hashed under a lower argon2id cost than the current setting. "+
+			"The account's next login hashes it again; for one that no longer logs in, reset its password (jpkipilot staff passwd --login L).\n", outdated)
+	}
+	return nil
 }
 
 // staffPasswd changes the session's own password (the current one is asked

@@ -235,6 +235,53 @@ func TestBadPasswordAndThrottling(t *testing.T) {
 	})
 }
 
+// `staff list` shows which accounts' password hashes were made under a
+// lower cost than the one in force (the defaults were raised since) and
+// says what to do; a login or a reset makes the hash again, the list
+// itself changes nothing.
+func TestStaffListShowsOutdatedHashes(t *testing.T) {
+	eachTrialDB(t, func(t *testing.T, db string) {
+		f := newRoleFixture(t, db)
+		c := f.tokens["c"]
+		hashes := func() (string, string) {
+			t.Helper()
+			code, out, errs := runIn(t, db, c, "", "staff", "list")
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if code != 0 || len(lines) != 4 || strings.Fields(lines[0])[4] != "HASH" {
+				t.Fatalf("staff list: exit %d\n%s%s", code, out, errs)
+			}
+			var got []string
+			for _, l := range lines[1:] {
+				cols := strings.Fields(l)
+				got = append(got, cols[0]+" "+cols[4])
+			}
+			return strings.Join(got, ", "), errs
+		}
+		if got, errs := hashes(); got != "anna current, carol current, sato current" || errs != "" {
+			t.Fatalf("before raising the cost: %s %q", got, errs)
+		}
+		prev := newStaff
+		newStaff = func(db *store.DB) *staff.Service {
+			s := prev(db)
+			s.KDF = staff.KDFParams{Time: 2, MemoryKiB: 128, Threads: 1}
+			return s
+		}
+		t.Cleanup(func() { newStaff = prev })
+		for range 2 {
+			got, errs := hashes()
+			if got != "anna outdated, carol outdated, sato outdated" ||
+				!strings.Contains(errs, "3 account(s) with HASH outdated") || !strings.Contains(errs, "jpkipilot staff passwd --login L") {
+				t.Fatalf("after raising the cost: %s %q", got, errs)
+			}
+		}
+		mustRunIn(t, db, c, pw("sato")+pw("sato"), "staff", "passwd", "--login", "sato")
+		f.login(t, "a")
+		if got, errs := hashes(); got != "anna current, carol outdated, sato current" || !strings.Contains(errs, "1 account(s)") {
+			t.Fatalf("after sato's reset and anna's login: %s %q", got, errs)
+		}
+	})
+}
+
 func TestStaffInitOnlyOnce(t *testing.T) {
 	eachTrialDB(t, func(t *testing.T, db string) {
 		// The two entries must match.

@@ -98,7 +98,7 @@ func (s *Service) Create(ctx context.Context, by *Session, login, displayName st
 		return Account{}, err
 	}
 	r, err := getAccount(ctx, s.DB, "id", id)
-	return r.account(), err
+	return s.listed(r), err
 }
 
 // List returns every account, by login.
@@ -112,7 +112,7 @@ func (s *Service) List(ctx context.Context, by *Session) ([]Account, error) {
 	}
 	out := make([]Account, len(rows))
 	for i, r := range rows {
-		out[i] = r.account()
+		out[i] = s.listed(r)
 	}
 	return out, nil
 }
@@ -130,7 +130,9 @@ func (s *Service) recheck(ctx context.Context, sess *Session, password, what str
 	if r.Disabled {
 		return r, ErrDisabled
 	}
-	if wait, err := s.claimAttempt(ctx, loginThrottleKey(r.Login)); err != nil {
+	thr := loginThrottle(r.Login, r.Login)
+	thr.what = what + ": "
+	if wait, err := s.claimAttempt(ctx, thr); err != nil {
 		return r, err
 	} else if wait > 0 {
 		return r, &ThrottledError{Wait: wait}
@@ -140,7 +142,7 @@ func (s *Service) recheck(ctx context.Context, sess *Session, password, what str
 		return r, fmt.Errorf("staff: account %s: password hash: %w", r.Login, err)
 	}
 	if !ok {
-		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, r.Login, what+": wrong current password"); err != nil {
+		if err := s.recordFailure(ctx, thr, what+": wrong current password"); err != nil {
 			return r, err
 		}
 		return r, ErrBadLogin
@@ -185,14 +187,15 @@ func (s *Service) SetOwnPIN(ctx context.Context, sess *Session, password, pin st
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errors.New("staff: the account changed meanwhile (password reset or disabled); try again")
 		}
-		if err := clearFailures(ctx, tx, loginThrottleKey(r.Login)); err != nil {
+		refused, err := clearFailures(ctx, tx, loginThrottleKey(r.Login))
+		if err != nil {
 			return err
 		}
 		detail := "set by the account"
 		if hash == "" {
 			detail = "cleared by the account"
 		}
-		return audit.Record(ctx, tx, audit.StaffPIN, r.Login, detail)
+		return audit.Record(ctx, tx, audit.StaffPIN, r.Login, withRefused(detail, refused))
 	})
 }
 
@@ -235,10 +238,11 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 		if err := revokeTokensOf(ctx, tx, r.ID); err != nil {
 			return err
 		}
-		if err := clearFailures(ctx, tx, tkey); err != nil {
+		refused, err := clearFailures(ctx, tx, tkey)
+		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.StaffPassword, r.Login, "changed by the account")
+		return audit.Record(ctx, tx, audit.StaffPassword, r.Login, withRefused("changed by the account", refused))
 	})
 }
 
@@ -275,10 +279,11 @@ func (s *Service) ResetPassword(ctx context.Context, by *Session, login, newPass
 		if err := revokeTokensOf(ctx, tx, r.ID); err != nil {
 			return err
 		}
-		if err := clearFailures(ctx, tx, loginThrottleKey(login)); err != nil {
+		refused, err := clearFailures(ctx, tx, loginThrottleKey(login))
+		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.StaffPassword, login, "reset by a coordinator")
+		return audit.Record(ctx, tx, audit.StaffPassword, login, withRefused("reset by a coordinator", refused))
 	})
 }
 
@@ -407,12 +412,9 @@ func (s *Service) SetPIN(ctx context.Context, by *Session, login, pin string) er
 // account that may run kiosks and returns the account it belongs to.
 // Failures are throttled like logins, on one key for all kiosks.
 func (s *Service) CheckPIN(ctx context.Context, pin string) (Account, error) {
-	if wait, err := s.claimAttempt(ctx, pinThrottleKey); err != nil {
+	if wait, err := s.claimAttempt(ctx, pinThrottle); err != nil {
 		return Account{}, err
 	} else if wait > 0 {
-		if err := audit.RecordNow(ctx, s.DB, audit.KioskLeaveRefused, "", "refused: throttled"); err != nil {
-			return Account{}, err
-		}
 		return Account{}, &ThrottledError{Wait: wait}
 	}
 	var rows []accountRow
@@ -449,16 +451,17 @@ func (s *Service) CheckPIN(ctx context.Context, pin string) (Account, error) {
 		}
 	}
 	if match == nil {
-		if err := audit.RecordNow(ctx, s.DB, audit.KioskLeaveRefused, "", "wrong staff PIN"); err != nil {
+		if err := s.recordFailure(ctx, pinThrottle, "wrong staff PIN"); err != nil {
 			return Account{}, err
 		}
 		return Account{}, ErrBadPIN
 	}
 	err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-		if err := clearFailures(ctx, tx, pinThrottleKey); err != nil {
+		refused, err := clearFailures(ctx, tx, pinThrottleKey)
+		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.KioskLeave, match.Login, "staff PIN")
+		return audit.Record(ctx, tx, audit.KioskLeave, match.Login, withRefused("staff PIN", refused))
 	})
 	if err != nil {
 		return Account{}, err

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"errors"
 	"syscall"
 	"testing"
 	"time"
@@ -66,6 +67,42 @@ func BenchmarkCheckPIN(b *testing.B) {
 		}
 	}
 	reportCPU(b, cpu)
+}
+
+// BenchmarkRefusedLogin is one attempt refused by the back-off after the
+// window's first (which wrote the entry): what someone hammering a login
+// field costs the store now that each refusal is only counted. It also
+// reports the audit entries added per refusal (0 after the first).
+func BenchmarkRefusedLogin(b *testing.B) {
+	storetest.EachB(b, func(b *testing.B, db *store.DB) {
+		ctx := context.Background()
+		s := New(db)
+		s.KDF = TestKDF
+		s.Now = func() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
+		if _, err := s.CreateFirst(ctx, "coord", "Coordinator", coordPW); err != nil {
+			b.Fatal(err)
+		}
+		for range freeFailures + 1 {
+			s.Login(ctx, "coord", "Wrong-password1")
+		}
+		var before int
+		if err := db.GetContext(ctx, &before, "SELECT COUNT(*) FROM audit_log"); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			var te *ThrottledError
+			if _, err := s.Login(ctx, "coord", coordPW); !errors.As(err, &te) {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		var after int
+		if err := db.GetContext(ctx, &after, "SELECT COUNT(*) FROM audit_log"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(after-before)/float64(b.N), "entries/op")
+	})
 }
 
 // cpuTime is the process's CPU time so far. On a shared, loaded machine the

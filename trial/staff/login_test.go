@@ -127,15 +127,15 @@ func TestLoginThrottle(t *testing.T) {
 		// Case does not dodge the throttle.
 		throttled("VENUE", staffPW, time.Second)
 
-		refused := 0
-		es, _ := audit.List(ctx, db, audit.Filter{Action: audit.LoginFailed})
-		for _, e := range es {
-			if e.Detail == "refused: throttled" {
-				refused++
-			}
+		// Ten attempts were refused, in seven back-off windows: each
+		// window's first refusal has an entry, the window's next failure
+		// counts the others, and venue's last window still holds its count.
+		tally := tallyRefusals(t, db, audit.LoginFailed)
+		if tally.entries != 7 || tally.noted != 2 {
+			t.Fatalf("refusals in the trail: %d entries and %d counted in later entries, want 7 and 2", tally.entries, tally.noted)
 		}
-		if refused != 10 {
-			t.Fatalf("%d refused attempts audited, want 10", refused)
+		if n := pendingRefusals(t, db, "login:venue"); n != 1 {
+			t.Fatalf("venue's last window counts %d refusals not yet in the trail, want 1", n)
 		}
 		verifyAudit(t, db)
 	})
@@ -283,5 +283,66 @@ func TestLoginUpgradesTheHashCost(t *testing.T) {
 			t.Fatalf("%d logins audited as upgrading the hash, want 1", upgraded)
 		}
 		verifyAudit(t, db)
+	})
+}
+
+// A coordinator sees which accounts still have a hash made under a lower
+// cost than the one in force: every account once the cost is raised, until
+// its own login or a password reset makes the hash again. Nothing changes
+// by itself.
+func TestListShowsHashesBelowTheCost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _, co := setup(t, db)
+		below := func() []string {
+			t.Helper()
+			as, err := s.List(ctx, co)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, a := range as {
+				if a.BelowCost {
+					out = append(out, a.Login)
+				}
+			}
+			return out
+		}
+		if got := below(); len(got) != 0 {
+			t.Fatalf("below the cost they were made with: %v", got)
+		}
+		s.KDF = KDFParams{Time: 2, MemoryKiB: 256, Threads: 1}
+		if got := below(); !slices.Equal(got, []string{"ana", "coord", "venue"}) {
+			t.Fatalf("after raising the cost: %v, want every account", got)
+		}
+		if got := below(); !slices.Equal(got, []string{"ana", "coord", "venue"}) {
+			t.Fatalf("listing changed them: %v", got)
+		}
+		// Only the memory raised counts too.
+		s.KDF = KDFParams{Time: 1, MemoryKiB: 128, Threads: 1}
+		if got := below(); len(got) != 3 {
+			t.Fatalf("after raising the memory only: %v", got)
+		}
+		s.KDF = KDFParams{Time: 2, MemoryKiB: 256, Threads: 1}
+		mustLogin(t, s, "coord", coordPW)
+		if got := below(); !slices.Equal(got, []string{"ana", "venue"}) {
+			t.Fatalf("after coord's login: %v", got)
+		}
+		if err := s.ResetPassword(ctx, co, "venue", "Brand-new-pass9"); err != nil {
+			t.Fatal(err)
+		}
+		if got := below(); !slices.Equal(got, []string{"ana"}) {
+			t.Fatalf("after venue's reset: %v", got)
+		}
+		if a, err := s.Create(ctx, co, "new-staff", "New Staff", VenueStaff, "Brand-new-pass9"); err != nil || a.BelowCost {
+			t.Fatalf("a new account: %+v %v", a, err)
+		}
+		// A wrong password or a refused login does not rehash anything.
+		if _, err := s.Login(ctx, "ana", "Wrong-password1"); !errors.Is(err, ErrBadLogin) {
+			t.Fatal(err)
+		}
+		if got := below(); !slices.Equal(got, []string{"ana"}) {
+			t.Fatalf("after ana's failed login: %v", got)
+		}
 	})
 }

@@ -30,6 +30,12 @@ type Account struct {
 	HasPIN      bool
 	CreatedAt   time.Time
 	LastLogin   *time.Time
+	// BelowCost (set by List and Create): the password hash or the sealed
+	// private key was made under a lower argon2id cost than the service's
+	// (Service.KDF; the defaults were raised since), so a copied store is
+	// cheaper to guess against for this account. Its next login makes both
+	// again, and so does a password reset; nothing happens on its own.
+	BelowCost bool
 }
 
 // Session is a logged-in account.
@@ -493,6 +499,7 @@ func (s *Service) CreateFirst(ctx context.Context, login, displayName, password 
 const (
 	freeFailures = 3
 	maxWait      = 15 * time.Minute
+	forgetAfter  = 24 * time.Hour // a failure count nobody followed up for a day
 )
 
 // Backoff is the wait after n consecutive failures.
@@ -517,45 +524,71 @@ func loginThrottleKey(folded string) string {
 
 const pinThrottleKey = "kiosk:pin"
 
-// claimAttempt counts an attempt on key before its secret is checked and
+// throttled names a throttle key and where its audit entries go.
+type throttled struct {
+	key     string
+	action  string // audit.LoginFailed or audit.KioskLeaveRefused
+	subject string
+	what    string // prefixes the refusal's detail ("PIN change: "), or ""
+}
+
+func loginThrottle(login, subject string) throttled {
+	return throttled{key: loginThrottleKey(login), action: audit.LoginFailed, subject: subject}
+}
+
+var pinThrottle = throttled{key: pinThrottleKey, action: audit.KioskLeaveRefused}
+
+// claimAttempt counts an attempt on t's key before its secret is checked and
 // returns how long the attempt must still wait (0: go on; nothing is
 // counted then). Counting first, in one transaction with the check, is what
 // makes the back-off hold for attempts made at the same moment, from
 // several laptops on one PostgreSQL: each sees the ones before it, so no
 // more than the free attempts ever reach the password check. A success
 // clears the count (clearFailures); a failure leaves it counted.
-func (s *Service) claimAttempt(ctx context.Context, key string) (time.Duration, error) {
+//
+// A refused attempt is audited once per back-off window: the window's
+// first refusal writes an entry (in this transaction, so a refusal is never
+// left unaudited), the others are only counted, and the key's next entry
+// says how many (withRefused): someone hammering a login field cannot grow
+// the trail by one entry per try.
+func (s *Service) claimAttempt(ctx context.Context, t throttled) (time.Duration, error) {
 	var wait time.Duration
 	err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
-		// Forget failures nobody followed up for a day (keeps unknown
-		// logins from piling up).
-		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM staff_throttle WHERE last_failure_at < ? AND key <> ?"), now.Add(-24*time.Hour), key); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO staff_throttle (key, failures, last_failure_at) VALUES (?, 0, ?)
-			ON CONFLICT (key) DO NOTHING`), key, now); err != nil {
-			return err
-		}
-		lock := ""
-		if s.DB.Dialect == store.Postgres {
-			lock = " FOR UPDATE" // SQLite runs one write transaction at a time
-		}
+		// The upsert takes the key's row lock (PostgreSQL; SQLite runs one
+		// write transaction at a time) whether the row is new or not, and
+		// waits out a transaction deleting it rather than reading nothing.
 		var row struct {
 			Failures int       `db:"failures"`
 			Last     time.Time `db:"last_failure_at"`
+			Refused  int       `db:"refused"`
+			Logged   int       `db:"logged"` // 1: this window's first refusal is in the trail
 		}
-		if err := tx.GetContext(ctx, &row, tx.Rebind("SELECT failures, last_failure_at FROM staff_throttle WHERE key = ?"+lock), key); err != nil {
+		if err := tx.GetContext(ctx, &row, tx.Rebind(`INSERT INTO staff_throttle (key, failures, last_failure_at) VALUES (?, 0, ?)
+			ON CONFLICT (key) DO UPDATE SET failures = staff_throttle.failures
+			RETURNING failures, last_failure_at, refused, CASE WHEN refusal_window = last_failure_at THEN 1 ELSE 0 END AS logged`),
+			t.key, now); err != nil {
 			return err
 		}
-		if row.Last.Before(now.Add(-24 * time.Hour)) {
+		if err := s.forgetOld(ctx, tx, now, t.key); err != nil {
+			return err
+		}
+		if row.Last.Before(now.Add(-forgetAfter)) {
 			row.Failures = 0 // a day-old count is forgotten
 		}
 		if w := row.Last.Add(Backoff(row.Failures)).Sub(now); w > 0 {
 			wait = w
-			return nil
+			if row.Logged == 1 {
+				_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_throttle SET refused = refused + 1 WHERE key = ?"), t.key)
+				return err
+			}
+			if err := audit.Record(ctx, tx, t.action, t.subject, withRefused(t.what+"refused: throttled", row.Refused)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_throttle SET refused = 0, refusal_window = last_failure_at WHERE key = ?"), t.key)
+			return err
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_throttle SET failures = ?, last_failure_at = ? WHERE key = ?"), row.Failures+1, now, key)
+		_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_throttle SET failures = ?, last_failure_at = ? WHERE key = ?"), row.Failures+1, now, t.key)
 		return err
 	})
 	if err != nil {
@@ -564,9 +597,115 @@ func (s *Service) claimAttempt(ctx context.Context, key string) (time.Duration, 
 	return wait, nil
 }
 
-func clearFailures(ctx context.Context, tx *sqlx.Tx, key string) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM staff_throttle WHERE key = ?"), key)
-	return err
+// forgetOld deletes the failure counts of other keys that nobody followed
+// up for a day (keeps unknown logins from piling up), first writing to the
+// trail the refusals they still count. On PostgreSQL rows another
+// transaction holds are skipped (the next attempt forgets them), so two
+// laptops cleaning up never wait on each other.
+func (s *Service) forgetOld(ctx context.Context, tx *sqlx.Tx, now time.Time, except string) error {
+	lock := ""
+	if s.DB.Dialect == store.Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var old []struct {
+		Key     string `db:"key"`
+		Refused int    `db:"refused"`
+	}
+	if err := tx.SelectContext(ctx, &old, tx.Rebind("SELECT key, refused FROM staff_throttle WHERE last_failure_at < ? AND key <> ? ORDER BY key"+lock),
+		now.Add(-forgetAfter), except); err != nil {
+		return err
+	}
+	for _, o := range old {
+		if o.Refused > 0 {
+			t, err := throttleOf(ctx, tx, o.Key)
+			if err != nil {
+				return err
+			}
+			if err := audit.Record(audit.WithActor(ctx, audit.Anonymous), tx, t.action, t.subject,
+				withRefused("failure count forgotten after a day", o.Refused)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM staff_throttle WHERE key = ?"), o.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// throttleOf is where the entries of a stored throttle key go: the login's
+// account, or unknownSubject for a login that names none (what was typed is
+// not recorded).
+func throttleOf(ctx context.Context, q sqlx.QueryerContext, key string) (throttled, error) {
+	if key == pinThrottleKey {
+		return pinThrottle, nil
+	}
+	login, _ := strings.CutPrefix(key, "login:")
+	if _, err := getAccount(ctx, q, "login", login); err == nil {
+		return loginThrottle(login, login), nil
+	} else if !errors.Is(err, ErrNoSuchAccount) {
+		return throttled{}, err
+	}
+	return throttled{key: key, action: audit.LoginFailed, subject: unknownSubject}, nil
+}
+
+// withRefused adds to detail how many throttled attempts were refused
+// since the key's last entry without one of their own.
+func withRefused(detail string, n int) string {
+	if n <= 0 {
+		return detail
+	}
+	note := fmt.Sprintf("%d more attempts refused while throttled, not logged one by one", n)
+	if n == 1 {
+		note = "1 more attempt refused while throttled, not logged on its own"
+	}
+	if detail == "" {
+		return note
+	}
+	return detail + "; " + note
+}
+
+// recordFailure audits a failed check of t's key; the entry also says how
+// many refusals the key counted since its last entry (they are reset in
+// the same transaction, so none is written twice or lost).
+func (s *Service) recordFailure(ctx context.Context, t throttled, detail string) error {
+	return s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		n, err := takeRefused(ctx, tx, s.DB.Dialect, t.key)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, t.action, t.subject, withRefused(detail, n))
+	})
+}
+
+// takeRefused returns and resets the refusals key counts unlogged.
+func takeRefused(ctx context.Context, tx *sqlx.Tx, d store.Dialect, key string) (int, error) {
+	lock := ""
+	if d == store.Postgres {
+		lock = " FOR UPDATE"
+	}
+	var n []int
+	if err := tx.SelectContext(ctx, &n, tx.Rebind("SELECT refused FROM staff_throttle WHERE key = ?"+lock), key); err != nil {
+		return 0, err
+	}
+	if len(n) == 0 || n[0] == 0 {
+		return 0, nil
+	}
+	_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_throttle SET refused = 0 WHERE key = ?"), key)
+	return n[0], err
+}
+
+// clearFailures deletes key's failure count after a success and returns
+// the refusals it still counted, for the success's own entry to say.
+func clearFailures(ctx context.Context, tx *sqlx.Tx, key string) (int, error) {
+	var n []int
+	if err := tx.SelectContext(ctx, &n, tx.Rebind("DELETE FROM staff_throttle WHERE key = ? RETURNING refused"), key); err != nil {
+		return 0, err
+	}
+	if len(n) == 0 {
+		return 0, nil
+	}
+	return n[0], nil
 }
 
 // unknownSubject is the audit subject of a failed login whose login names
@@ -580,7 +719,6 @@ const unknownSubject = "(unknown login)"
 // are refused with *ThrottledError until the back-off has passed.
 func (s *Service) Login(ctx context.Context, login, password string) (*Session, error) {
 	folded := FoldLogin(login)
-	tkey := loginThrottleKey(folded)
 	if has, err := s.HasAccounts(ctx); err != nil {
 		return nil, err
 	} else if !has {
@@ -595,12 +733,10 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 	if known {
 		subject = r.Login
 	}
-	if wait, err := s.claimAttempt(ctx, tkey); err != nil {
+	thr := loginThrottle(folded, subject)
+	if wait, err := s.claimAttempt(ctx, thr); err != nil {
 		return nil, err
 	} else if wait > 0 {
-		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, subject, "refused: throttled"); err != nil {
-			return nil, err
-		}
 		return nil, &ThrottledError{Wait: wait}
 	}
 
@@ -629,13 +765,13 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 	}
 	if !ok {
 		// The attempt was counted by claimAttempt.
-		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, subject, "wrong login or password"); err != nil {
+		if err := s.recordFailure(ctx, thr, "wrong login or password"); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadLogin
 	}
 	if r.Disabled {
-		if err := audit.RecordNow(ctx, s.DB, audit.LoginFailed, subject, "account disabled"); err != nil {
+		if err := s.recordFailure(ctx, thr, "account disabled"); err != nil {
 			return nil, err
 		}
 		return nil, ErrDisabled
@@ -644,7 +780,8 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 	// defaults were raised since it was set) is hashed again, and the
 	// private key sealed again, now that the password is at hand.
 	hash, sealed, detail := "", "", ""
-	if p := s.kdf(); weaker(r.PasswordHash, "argon2id", p) || weaker(r.PrivateKey, algSealedKey, p) {
+	if s.belowCost(r) {
+		p := s.kdf()
 		priv, err := openPrivate(r.PrivateKey, password, r.PublicKey)
 		if err != nil {
 			return nil, fmt.Errorf("staff: account %s: its sealed private key does not open with a correct password (altered row?): %w", r.Login, err)
@@ -654,7 +791,8 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 	}
 	now := s.now()
 	err = s.DB.Tx(audit.WithActor(ctx, r.Login), func(tx *sqlx.Tx) error {
-		if err := clearFailures(ctx, tx, tkey); err != nil {
+		refused, err := clearFailures(ctx, tx, thr.key)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE staff_accounts SET last_login_at = ? WHERE id = ?"), now, r.ID); err != nil {
@@ -671,13 +809,28 @@ func (s *Service) Login(ctx context.Context, login, password string) (*Session, 
 				detail = ""
 			}
 		}
-		return audit.Record(audit.WithActor(ctx, r.Login), tx, audit.Login, r.Login, detail)
+		return audit.Record(audit.WithActor(ctx, r.Login), tx, audit.Login, r.Login, withRefused(detail, refused))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("staff: login %s: %w", r.Login, err)
 	}
 	r.LastLogin = sql.NullTime{Time: now, Valid: true}
 	return &Session{Account: r.account(), Key: key, Started: now}, nil
+}
+
+// belowCost reports whether the account's password hash or sealed private
+// key was made with less time or memory than the service's cost: what a
+// login upgrades and List shows.
+func (s *Service) belowCost(r accountRow) bool {
+	p := s.kdf()
+	return weaker(r.PasswordHash, "argon2id", p) || weaker(r.PrivateKey, algSealedKey, p)
+}
+
+// listed is r as a coordinator's list shows it.
+func (s *Service) listed(r accountRow) Account {
+	a := r.account()
+	a.BelowCost = s.belowCost(r)
+	return a
 }
 
 // weaker reports whether the stored PHC string was made with less time or
