@@ -108,8 +108,11 @@ func fingerprint(raw []byte) string {
 }
 
 // Bytes returns a copy of the raw key, for wrapping. Callers must not keep
-// it. A suspended key returns nil.
+// it. A suspended or nil key returns nil.
 func (k *Key) Bytes() []byte {
+	if k == nil {
+		return nil
+	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.aead == nil {

@@ -67,7 +67,10 @@ func FuzzUnwrap(f *testing.F) {
 		f.Fatal(err)
 	}
 	token := randomBytes(32)
-	tw := wrapForToken(token, tokenHash(token), 7, key)
+	tw, err := wrapForToken(token, tokenHash(token), 7, key)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(w, int64(7))
 	f.Add(w, int64(8))
 	f.Add(tw, int64(7))

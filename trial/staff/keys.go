@@ -126,9 +126,11 @@ func wrapAAD(accountID int64) []byte {
 	return []byte("jpkipilot data key v1\x00account " + strconv.FormatInt(accountID, 10))
 }
 
-// wrapTo wraps the data key to an account's public key.
+// wrapTo wraps the data key to an account's public key. A key suspended
+// meanwhile (the window locked) gives pii.ErrLocked, never a wrapped zero key.
 func wrapTo(pub string, accountID int64, key *pii.Key) (string, error) {
-	if key == nil {
+	raw := key.Bytes()
+	if raw == nil {
 		return "", pii.ErrLocked
 	}
 	recipient, err := decodePublic(pub)
@@ -143,7 +145,7 @@ func wrapTo(pub string, accountID int64, key *pii.Key) (string, error) {
 	out := append([]byte{}, eph.PublicKey().Bytes()...)
 	nonce := randomBytes(nonceLen)
 	out = append(out, nonce...)
-	out = gcm(wrapKEK(shared, eph.PublicKey().Bytes(), recipient.Bytes())).Seal(out, nonce, key.Bytes(), wrapAAD(accountID))
+	out = gcm(wrapKEK(shared, eph.PublicKey().Bytes(), recipient.Bytes())).Seal(out, nonce, raw, wrapAAD(accountID))
 	return wrapPrefix + base64.RawStdEncoding.EncodeToString(out), nil
 }
 
@@ -194,14 +196,16 @@ func tokenAAD(tokenHash string, accountID int64) []byte {
 	return []byte("jpkipilot token key v1\x00" + tokenHash + "\x00account " + strconv.FormatInt(accountID, 10))
 }
 
-// wrapForToken wraps the data key under a key derived from a CLI token.
-func wrapForToken(token []byte, tokenHash string, accountID int64, key *pii.Key) string {
-	if key == nil {
-		return ""
+// wrapForToken wraps the data key under a key derived from a CLI token. A
+// key suspended meanwhile gives pii.ErrLocked.
+func wrapForToken(token []byte, tokenHash string, accountID int64, key *pii.Key) (string, error) {
+	raw := key.Bytes()
+	if raw == nil {
+		return "", pii.ErrLocked
 	}
 	nonce := randomBytes(nonceLen)
-	out := gcm(tokenKEK(token)).Seal(nonce, nonce, key.Bytes(), tokenAAD(tokenHash, accountID))
-	return tokenPrefix + base64.RawStdEncoding.EncodeToString(out)
+	out := gcm(tokenKEK(token)).Seal(nonce, nonce, raw, tokenAAD(tokenHash, accountID))
+	return tokenPrefix + base64.RawStdEncoding.EncodeToString(out), nil
 }
 
 func unwrapForToken(token []byte, tokenHash string, accountID int64, stored string) (*pii.Key, error) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
 	"jpkipilot/trial/store/storetest"
 )
@@ -134,4 +135,24 @@ func TestTokenWrappedKeyBound(t *testing.T) {
 			t.Fatalf("a moved wrapped key opened: %+v", r.Account)
 		}
 	})
+}
+
+// A data key suspended by the window's lock between the freshness check and
+// the wrap is refused: no account or token ever gets a wrapped zero key.
+func TestSuspendedKeyIsNotWrapped(t *testing.T) {
+	key, err := pii.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key.Suspend()
+	if w, err := wrapTo(encodePublic(newKeyPair()), 7, key); !errors.Is(err, pii.ErrLocked) || w != "" {
+		t.Errorf("wrapTo with a suspended key: %q, %v", w, err)
+	}
+	token := randomBytes(32)
+	if w, err := wrapForToken(token, tokenHash(token), 7, key); !errors.Is(err, pii.ErrLocked) || w != "" {
+		t.Errorf("wrapForToken with a suspended key: %q, %v", w, err)
+	}
+	if w, err := wrapTo(encodePublic(newKeyPair()), 7, nil); !errors.Is(err, pii.ErrLocked) || w != "" {
+		t.Errorf("wrapTo with no key: %q, %v", w, err)
+	}
 }

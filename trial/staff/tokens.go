@@ -70,7 +70,9 @@ func (s *Service) IssueToken(ctx context.Context, sess *Session, ttl time.Durati
 			if err := s.freshKey(ctx, tx, sess); err != nil {
 				return err
 			}
-			wrapped = wrapForToken(raw, hash, r.ID, sess.Key)
+			if wrapped, err = wrapForToken(raw, hash, r.ID, sess.Key); err != nil {
+				return err
+			}
 		}
 		if err := deleteExpired(ctx, tx, now); err != nil {
 			return err
