@@ -229,3 +229,47 @@ func TestKeepVirtualRunBeats(t *testing.T) {
 	stop()
 	<-done
 }
+
+// Migration 0110 marks the virtual cards' signature certificates issued
+// before runs were recorded (by VirtualCardMark), so the next serve revokes
+// them; a real signature certificate and authentication certificates stay
+// unmarked.
+func TestMigrationMarksEarlierVirtualCards(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ca := newCA(t, db)
+		virt := issue(t, ca, RoleSign, "M-0001", "M-0001 "+VirtualCardMark)
+		named := issue(t, ca, RoleSign, "M-0002", "山田 太郎")
+		auth := issue(t, ca, RoleAuth, "M-0001", "")
+		ms, err := store.Migrations()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var backfill string
+		for _, m := range ms {
+			if m.Version != 110 {
+				continue
+			}
+			for _, line := range strings.Split(m.SQL, "\n") {
+				if strings.HasPrefix(line, "UPDATE pki_certs SET virtual_run") {
+					backfill = line
+				}
+			}
+		}
+		if backfill == "" {
+			t.Fatal("migration 0110 has no backfill of earlier virtual cards")
+		}
+		if _, err := db.ExecContext(ctx, backfill); err != nil {
+			t.Fatal(err)
+		}
+		certs := certsBySerial(t, ca)
+		if c := certs[SerialHex(virt.Serial)]; !c.Virtual || c.VirtualRun != "" {
+			t.Errorf("earlier virtual card: virtual %v, run %q", c.Virtual, c.VirtualRun)
+		}
+		for _, iss := range []*Issued{named, auth} {
+			if certs[SerialHex(iss.Serial)].Virtual {
+				t.Errorf("%s certificate %q marked virtual", iss.Kind, iss.Subject)
+			}
+		}
+	})
+}

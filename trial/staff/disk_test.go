@@ -146,3 +146,57 @@ func TestFirstCoordinatorSealsNamedCertificates(t *testing.T) {
 		}
 	})
 }
+
+// A store sealed by a version that left named signature certificates in
+// the clear gets them sealed by the next data-key rotation.
+func TestRotationSealsNamedCertificatesLeftInTheClear(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const pass = "trial CA passphrase"
+		ca, err := pki.Init(ctx, db, []byte(pass), pki.InitOptions{KDF: pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ca.Unlock(ctx, []byte(pass)); err != nil {
+			t.Fatal(err)
+		}
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const name = "旧版 残存名"
+		named, err := ca.Issue(ctx, pki.IssueRequest{Kind: pki.RoleSign, Holder: "M-0001", Name: name, PublicKey: &key.PublicKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := staff.New(db)
+		s.KDF = staff.TestKDF
+		sess, err := s.CreateFirst(ctx, "coord", "Coordinator", "first-Coordinator-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As an earlier version left it: sealed store, certificate in the clear.
+		if _, err := db.ExecContext(ctx, db.Rebind("UPDATE pki_certs SET subject = ?, cert_der = ?, cert_sealed = '' WHERE serial = ?"),
+			named.Subject, named.Cert.Raw, pki.SerialHex(named.Serial)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RotateDataKey(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		var subject string
+		var der []byte
+		if err := db.QueryRowxContext(ctx, "SELECT subject, cert_der FROM pki_certs").Scan(&subject, &der); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(der, []byte(name)) || bytes.Contains([]byte(subject), []byte(name)) {
+			t.Fatalf("the name is still in pki_certs after rotation: %q", subject)
+		}
+		rec, err := ca.Lookup(ctx, pki.RoleSign, named.Serial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cert, err := rec.Unseal(sess.Key); err != nil || cert.Subject.CommonName != name {
+			t.Fatalf("unsealed with the rotated key: %v", err)
+		}
+	})
+}
