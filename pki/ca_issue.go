@@ -79,7 +79,7 @@ var (
 func (ca *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	ctx = audit.Default(ctx, ca.Actor)
 	for attempt := 0; ; attempt++ {
-		rec, der, err := ca.sign(ctx, req)
+		rec, der, err := ca.signCertificate(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -94,11 +94,11 @@ func (ca *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	}
 }
 
-// sign checks req and signs its certificate under a fresh random serial;
-// nothing is stored yet (insertIssued does, in the caller's transaction).
-// It reads the store (is it sealed?), so it runs outside a transaction:
-// SQLite's one connection is the transaction's.
-func (ca *CA) sign(ctx context.Context, req IssueRequest) (*Issued, []byte, error) {
+// signCertificate checks req and signs its certificate under a fresh
+// random serial; nothing is stored yet (insertIssued does, in the caller's
+// transaction). It reads the store (is it sealed?), so it runs outside a
+// transaction: SQLite's one connection is the transaction's.
+func (ca *CA) signCertificate(ctx context.Context, req IssueRequest) (*Issued, []byte, error) {
 	if req.Kind != RoleAuth && req.Kind != RoleSign {
 		return nil, nil, fmt.Errorf("certificate kind %q: want auth or sign", req.Kind)
 	}

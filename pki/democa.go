@@ -56,14 +56,14 @@ func (ca *CA) issueVirtualCard(ctx context.Context, p vcard.Profile, holder stri
 	ctx = audit.Default(ctx, ca.Actor)
 	run := ca.run
 	for attempt := 0; ; attempt++ {
-		auth, authDER, err := ca.sign(ctx, IssueRequest{Kind: RoleAuth, Holder: holder, PublicKey: &authKey.PublicKey})
+		auth, authDER, err := ca.signCertificate(ctx, IssueRequest{Kind: RoleAuth, Holder: holder, PublicKey: &authKey.PublicKey})
 		if err != nil {
 			return fail(err)
 		}
 		var sign *Issued
 		var signDER []byte
 		if signKey != nil {
-			sign, signDER, err = ca.sign(ctx, IssueRequest{Kind: RoleSign, Holder: holder, Name: holder + " " + VirtualCardMark, PublicKey: &signKey.PublicKey})
+			sign, signDER, err = ca.signCertificate(ctx, IssueRequest{Kind: RoleSign, Holder: holder, Name: holder + " " + VirtualCardMark, PublicKey: &signKey.PublicKey})
 			if err != nil {
 				return fail(err)
 			}
