@@ -62,6 +62,7 @@ type CA struct {
 	keys  map[Role]crypto.Signer
 	crl   map[Role]string
 	ocsp  map[Role]string
+	run   string // this value's run of virtual cards (virtualrun.go)
 }
 
 // InitOptions configure `ca init`.
@@ -114,7 +115,7 @@ func Init(ctx context.Context, db *store.DB, passphrase []byte, o InitOptions) (
 	}
 	now := o.now().UTC().Truncate(time.Second)
 	ca := &CA{db: db, Now: time.Now, Actor: o.Actor, certs: map[Role]*x509.Certificate{}, keys: map[Role]crypto.Signer{},
-		crl: map[Role]string{}, ocsp: map[Role]string{}}
+		crl: map[Role]string{}, ocsp: map[Role]string{}, run: newRunID()}
 	ctx = audit.Default(ctx, o.Actor)
 	sealed := map[Role][]byte{}
 	for _, role := range []Role{RoleRoot, RoleAuth, RoleSign} {
@@ -204,7 +205,7 @@ func Open(ctx context.Context, db *store.DB) (*CA, error) {
 		return nil, ErrNotInitialized
 	}
 	ca := &CA{db: db, Now: time.Now, certs: map[Role]*x509.Certificate{}, keys: map[Role]crypto.Signer{},
-		crl: map[Role]string{}, ocsp: map[Role]string{}}
+		crl: map[Role]string{}, ocsp: map[Role]string{}, run: newRunID()}
 	for _, r := range rows {
 		c, err := x509.ParseCertificate(r.Cert)
 		if err != nil {

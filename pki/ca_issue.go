@@ -52,7 +52,18 @@ type Issued struct {
 	IssuedAt         time.Time
 	RevokedAt        time.Time // zero when not revoked
 	RevocationReason RevocationReason
-	Cert             *x509.Certificate
+	// Cert is nil when NameSealed: see Unseal.
+	Cert *x509.Certificate
+	// Virtual: the certificate of a virtual card served through vpcd,
+	// whose private key lived only in the serving process (VirtualRun
+	// names that run; "" for one from before runs were recorded).
+	Virtual    bool
+	VirtualRun string
+	// NameSealed: a signature certificate naming a person, issued before
+	// the store was sealed. Subject shows the holder id only; the
+	// certificate is kept sealed with the store's personal data (Unseal).
+	NameSealed bool
+	sealed     string
 }
 
 // Revoked reports whether the certificate has been revoked.
@@ -66,20 +77,42 @@ var (
 // Issue signs a certificate for req.PublicKey. The serial is drawn at random
 // and stored with the certificate in one transaction.
 func (ca *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	ctx = audit.Default(ctx, ca.Actor)
+	for attempt := 0; ; attempt++ {
+		rec, der, err := ca.signCertificate(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		err = ca.db.Tx(ctx, func(tx txer) error { return insertIssued(ctx, tx, rec, der, nil) })
+		if store.IsUniqueViolation(err) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("issue: %w", err)
+		}
+		return rec, nil
+	}
+}
+
+// signCertificate checks req and signs its certificate under a fresh
+// random serial; nothing is stored yet (insertIssued does, in the caller's
+// transaction). It reads the store (is it sealed?), so it runs outside a
+// transaction: SQLite's one connection is the transaction's.
+func (ca *CA) signCertificate(ctx context.Context, req IssueRequest) (*Issued, []byte, error) {
 	if req.Kind != RoleAuth && req.Kind != RoleSign {
-		return nil, fmt.Errorf("certificate kind %q: want auth or sign", req.Kind)
+		return nil, nil, fmt.Errorf("certificate kind %q: want auth or sign", req.Kind)
 	}
 	req.Holder = strings.TrimSpace(req.Holder)
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Holder == "" {
-		return nil, errors.New("holder id is empty")
+		return nil, nil, errors.New("holder id is empty")
 	}
 	if req.PublicKey == nil {
-		return nil, errors.New("no public key")
+		return nil, nil, errors.New("no public key")
 	}
 	key, err := ca.signer(req.Kind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := ca.now().Truncate(time.Second)
 	validity := req.Validity
@@ -94,17 +127,17 @@ func (ca *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	switch req.Kind {
 	case RoleAuth:
 		if req.Name != "" {
-			return nil, errors.New("user-authentication certificates carry no personal data: give no --name")
+			return nil, nil, errors.New("user-authentication certificates carry no personal data: give no --name")
 		}
 		tmpl.Subject = pkix.Name{CommonName: req.Holder}
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	case RoleSign:
 		if req.Name == "" {
-			return nil, errors.New("a signature certificate needs the holder's name (--name)")
+			return nil, nil, errors.New("a signature certificate needs the holder's name (--name)")
 		}
 		if err := ca.refuseNameOnSealedStore(ctx, req); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		tmpl.Subject = pkix.Name{CommonName: req.Name,
 			ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidSubjectSerialNumber, Value: req.Holder}}}
@@ -116,47 +149,47 @@ func (ca *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	if u := ca.ocsp[req.Kind]; u != "" {
 		tmpl.OCSPServer = []string{u}
 	}
-	issuer := ca.certs[req.Kind]
-	ctx = audit.Default(ctx, ca.Actor)
-	for attempt := 0; ; attempt++ {
-		if tmpl.SerialNumber, err = randomSerial(); err != nil {
-			return nil, err
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, req.PublicKey, key)
-		if err != nil {
-			return nil, fmt.Errorf("issue: %w", err)
-		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, err
-		}
-		rec := &Issued{Serial: cert.SerialNumber, Kind: req.Kind, Holder: req.Holder, Subject: cert.Subject.String(),
-			NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, IssuedAt: now, Cert: cert}
-		err = ca.db.Tx(ctx, func(tx txer) error {
-			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO pki_certs
-				(serial, ca_role, kind, holder, subject, not_before, not_after, cert_der, issued_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-				SerialHex(rec.Serial), string(req.Kind), string(req.Kind), rec.Holder, rec.Subject,
-				rec.NotBefore, rec.NotAfter, der, now)
-			if err != nil {
-				return err
-			}
-			// The holder id only: a signature certificate's subject holds
-			// the holder's name, which never goes into the trail.
-			serial := SerialHex(rec.Serial)
-			if err := audit.Record(ctx, tx, audit.CAKeyUse, string(req.Kind), "signed certificate "+serial); err != nil {
-				return err
-			}
-			return audit.Record(ctx, tx, audit.CertIssue, serial, fmt.Sprintf("%s certificate for %s", req.Kind, rec.Holder))
-		})
-		if store.IsUniqueViolation(err) && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("issue: %w", err)
-		}
-		return rec, nil
+	if tmpl.SerialNumber, err = randomSerial(); err != nil {
+		return nil, nil, err
 	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.certs[req.Kind], req.PublicKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("issue: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Issued{Serial: cert.SerialNumber, Kind: req.Kind, Holder: req.Holder, Subject: cert.Subject.String(),
+		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, IssuedAt: now, Cert: cert}, der, nil
+}
+
+// insertIssued stores a signed certificate and records its issue; run is
+// the virtual-card run that serves its key, nil for a real card's or
+// phone's certificate.
+func insertIssued(ctx context.Context, tx txer, rec *Issued, der []byte, run *string) error {
+	serial := SerialHex(rec.Serial)
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO pki_certs
+		(serial, ca_role, kind, holder, subject, not_before, not_after, cert_der, issued_at, virtual_run)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		serial, string(rec.Kind), string(rec.Kind), rec.Holder, rec.Subject,
+		rec.NotBefore, rec.NotAfter, der, rec.IssuedAt, run)
+	if err != nil {
+		return err
+	}
+	if run != nil {
+		rec.Virtual, rec.VirtualRun = true, *run
+	}
+	// The holder id only: a signature certificate's subject holds
+	// the holder's name, which never goes into the trail.
+	if err := audit.Record(ctx, tx, audit.CAKeyUse, string(rec.Kind), "signed certificate "+serial); err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("%s certificate for %s", rec.Kind, rec.Holder)
+	if run != nil {
+		detail += ", virtual card of run " + *run
+	}
+	return audit.Record(ctx, tx, audit.CertIssue, serial, detail)
 }
 
 // IssueWithNewKey generates an RSA-2048 key and issues a certificate for it:
@@ -206,31 +239,36 @@ func (ca *CA) Revoke(ctx context.Context, serial *big.Int, reason RevocationReas
 }
 
 type certRow struct {
-	Serial    string        `db:"serial"`
-	Kind      string        `db:"kind"`
-	Holder    string        `db:"holder"`
-	Subject   string        `db:"subject"`
-	NotBefore time.Time     `db:"not_before"`
-	NotAfter  time.Time     `db:"not_after"`
-	CertDER   []byte        `db:"cert_der"`
-	IssuedAt  time.Time     `db:"issued_at"`
-	RevokedAt sql.NullTime  `db:"revoked_at"`
-	Reason    sql.NullInt64 `db:"revocation_reason"`
+	Serial     string         `db:"serial"`
+	Kind       string         `db:"kind"`
+	Holder     string         `db:"holder"`
+	Subject    string         `db:"subject"`
+	NotBefore  time.Time      `db:"not_before"`
+	NotAfter   time.Time      `db:"not_after"`
+	CertDER    []byte         `db:"cert_der"`
+	IssuedAt   time.Time      `db:"issued_at"`
+	RevokedAt  sql.NullTime   `db:"revoked_at"`
+	Reason     sql.NullInt64  `db:"revocation_reason"`
+	VirtualRun sql.NullString `db:"virtual_run"`
+	CertSealed string         `db:"cert_sealed"`
 }
 
-const certCols = "serial, kind, holder, subject, not_before, not_after, cert_der, issued_at, revoked_at, revocation_reason"
+const certCols = "serial, kind, holder, subject, not_before, not_after, cert_der, issued_at, revoked_at, revocation_reason, virtual_run, cert_sealed"
 
 func (r *certRow) issued() (*Issued, error) {
 	serial, ok := new(big.Int).SetString(r.Serial, 16)
 	if !ok {
 		return nil, fmt.Errorf("stored serial %q is not hex", r.Serial)
 	}
-	cert, err := x509.ParseCertificate(r.CertDER)
-	if err != nil {
+	i := &Issued{Serial: serial, Kind: Role(r.Kind), Holder: r.Holder, Subject: r.Subject,
+		NotBefore: r.NotBefore.UTC(), NotAfter: r.NotAfter.UTC(), IssuedAt: r.IssuedAt.UTC(),
+		Virtual: r.VirtualRun.Valid, VirtualRun: r.VirtualRun.String}
+	var err error
+	if r.CertSealed != "" {
+		i.NameSealed, i.sealed = true, r.CertSealed
+	} else if i.Cert, err = x509.ParseCertificate(r.CertDER); err != nil {
 		return nil, fmt.Errorf("stored certificate %s: %w", r.Serial, err)
 	}
-	i := &Issued{Serial: serial, Kind: Role(r.Kind), Holder: r.Holder, Subject: r.Subject,
-		NotBefore: r.NotBefore.UTC(), NotAfter: r.NotAfter.UTC(), IssuedAt: r.IssuedAt.UTC(), Cert: cert}
 	if r.RevokedAt.Valid {
 		i.RevokedAt = r.RevokedAt.Time.UTC()
 		i.RevocationReason = RevocationReason(r.Reason.Int64)

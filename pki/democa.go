@@ -2,6 +2,8 @@ package pki
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"jpkipilot/device/vcard"
+	"jpkipilot/trial/audit"
 	"jpkipilot/trial/store"
 )
 
@@ -23,29 +26,79 @@ const VirtualCardMark = "(仮想カード / virtual card)"
 // profile, a signature certificate whose name carries VirtualCardMark.
 // Both are recorded in the store like any other, so `ca revoke` and the
 // CRLs cover them and the gate, bank and provisioning desk validate them
-// against the trial root. The keys live only in the returned config (in
-// memory); the PINs are the demo defaults.
+// against the trial root, and both are marked virtual, of this CA value's
+// run (virtualrun.go). In the same transaction the certificates of earlier
+// runs' virtual cards whose keys are gone are revoked. The keys live only
+// in the returned config (in memory); the PINs are the demo defaults.
 func (ca *CA) IssueVirtualCard(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
+	cfg, _, err := ca.issueVirtualCard(ctx, p, holder)
+	return cfg, err
+}
+
+func (ca *CA) issueVirtualCard(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, map[Role]int, error) {
 	holder = strings.TrimSpace(holder)
 	if holder == "" {
-		return vcard.Config{}, errors.New("virtual card: the holder id is empty")
+		return vcard.Config{}, nil, errors.New("virtual card: the holder id is empty")
 	}
-	auth, authKey, err := ca.IssueWithNewKey(ctx, IssueRequest{Kind: RoleAuth, Holder: holder})
+	fail := func(err error) (vcard.Config, map[Role]int, error) {
+		return vcard.Config{}, nil, fmt.Errorf("virtual card for %s: %w", holder, err)
+	}
+	authKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return vcard.Config{}, fmt.Errorf("virtual card for %s: %w", holder, err)
+		return fail(err)
 	}
-	cfg := vcard.Config{Profile: p, AuthKey: authKey, AuthCert: auth.Cert.Raw,
-		AuthCACert: ca.Certificate(RoleAuth).Raw, AuthPIN: vcard.DemoAuthPIN}
+	var signKey *rsa.PrivateKey
 	if p == vcard.MyNumber {
-		sign, signKey, err := ca.IssueWithNewKey(ctx, IssueRequest{Kind: RoleSign, Holder: holder, Name: holder + " " + VirtualCardMark})
-		if err != nil {
-			// Leave nothing usable behind: the auth certificate's key is about to be dropped.
-			_ = ca.Revoke(context.WithoutCancel(ctx), auth.Serial, CessationOfOperation)
-			return vcard.Config{}, fmt.Errorf("virtual card for %s: %w", holder, err)
+		if signKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return fail(err)
 		}
-		cfg.SignKey, cfg.SignCert, cfg.SignCACert, cfg.SignPIN = signKey, sign.Cert.Raw, ca.Certificate(RoleSign).Raw, vcard.DemoSignPIN
 	}
-	return cfg, cfg.Validate()
+	ctx = audit.Default(ctx, ca.Actor)
+	run := ca.run
+	for attempt := 0; ; attempt++ {
+		auth, authDER, err := ca.signCertificate(ctx, IssueRequest{Kind: RoleAuth, Holder: holder, PublicKey: &authKey.PublicKey})
+		if err != nil {
+			return fail(err)
+		}
+		var sign *Issued
+		var signDER []byte
+		if signKey != nil {
+			sign, signDER, err = ca.signCertificate(ctx, IssueRequest{Kind: RoleSign, Holder: holder, Name: holder + " " + VirtualCardMark, PublicKey: &signKey.PublicKey})
+			if err != nil {
+				return fail(err)
+			}
+		}
+		var revoked map[Role]int
+		err = ca.db.Tx(ctx, func(tx txer) error {
+			now := ca.now().Truncate(time.Second)
+			if err := ca.registerRun(ctx, tx, now); err != nil {
+				return err
+			}
+			var err error
+			if revoked, err = ca.sweepVirtual(ctx, tx, now); err != nil {
+				return err
+			}
+			if err := insertIssued(ctx, tx, auth, authDER, &run); err != nil {
+				return err
+			}
+			if sign != nil {
+				return insertIssued(ctx, tx, sign, signDER, &run)
+			}
+			return nil
+		})
+		if store.IsUniqueViolation(err) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		cfg := vcard.Config{Profile: p, AuthKey: authKey, AuthCert: auth.Cert.Raw,
+			AuthCACert: ca.Certificate(RoleAuth).Raw, AuthPIN: vcard.DemoAuthPIN}
+		if sign != nil {
+			cfg.SignKey, cfg.SignCert, cfg.SignCACert, cfg.SignPIN = signKey, sign.Cert.Raw, ca.Certificate(RoleSign).Raw, vcard.DemoSignPIN
+		}
+		return cfg, revoked, cfg.Validate()
+	}
 }
 
 // VirtualCardCRLAge is how old the auth CRL may be when a virtual card is
@@ -55,12 +108,21 @@ const VirtualCardCRLAge = 24 * time.Hour
 
 // ServeVirtualCard is IssueVirtualCard for a card about to be held to a
 // gate or bank: it also publishes a fresh auth CRL when the newest is older
-// than VirtualCardCRLAge. The GUI's virtual readers and `jpkipilot vcard
-// --trial-ca` both issue this way.
+// than VirtualCardCRLAge, and a new CRL of each CA whose earlier virtual
+// cards it revoked, so they are listed at once. The GUI's virtual readers
+// and `jpkipilot vcard --trial-ca` both issue this way.
 func (ca *CA) ServeVirtualCard(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
-	cfg, err := ca.IssueVirtualCard(ctx, p, holder)
+	cfg, revoked, err := ca.issueVirtualCard(ctx, p, holder)
 	if err != nil {
 		return vcard.Config{}, err
+	}
+	for _, role := range []Role{RoleAuth, RoleSign} {
+		if revoked[role] == 0 {
+			continue
+		}
+		if _, err := ca.PublishCRL(ctx, role, 0); err != nil {
+			return vcard.Config{}, fmt.Errorf("publishing the %s CRL with %d revoked virtual cards: %w", role, revoked[role], err)
+		}
 	}
 	if _, err := ca.RefreshCRL(ctx, RoleAuth, VirtualCardCRLAge); err != nil {
 		return vcard.Config{}, fmt.Errorf("publishing the auth CRL: %w", err)

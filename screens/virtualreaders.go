@@ -267,8 +267,9 @@ var ErrPassphraseCancelled = errors.New("the CA passphrase was not given")
 // keys stay in this process's memory until it exits. A wrong or cancelled
 // passphrase fails that hold only: the next one asks again. Each issue
 // also publishes a fresh auth CRL when the newest is a day old, so a gate
-// on this store can decide. Without a trial CA it issues from the demo
-// CA (DemoCardIssuer).
+// on this store can decide, and revokes the virtual cards of earlier
+// runs whose keys are gone (pki.CA.ServeVirtualCard). Without a trial CA
+// it issues from the demo CA (DemoCardIssuer).
 func TrialCardIssuer(db *store.DB, ask PassphraseFunc) CardIssuer {
 	t := &trialIssuer{db: db, ask: ask}
 	return t.issue
@@ -303,6 +304,11 @@ func (t *trialIssuer) issue(ctx context.Context, p vcard.Profile, holder string)
 				return vcard.Config{}, err
 			}
 			t.ca = ca
+			// This process is one run of virtual cards (pki/virtualrun.go):
+			// it beats while it lives, so another laptop serving cards
+			// on the store leaves these alone; once it exits, their
+			// certificates are revoked after pki.VirtualRunIdle.
+			go ca.KeepVirtualRun(context.WithoutCancel(ctx))
 		}
 	}
 	if t.demo != nil {

@@ -199,13 +199,13 @@ func runCA(env *Env, args []string) error {
 				return err
 			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SERIAL\tKIND\tHOLDER\tNOT AFTER\tSTATUS")
+			fmt.Fprintln(tw, "SERIAL\tKIND\tHOLDER\tNOT AFTER\tSTATUS\tCARD")
 			for _, c := range list {
 				status := "valid"
 				if c.Revoked() {
 					status = fmt.Sprintf("revoked %s (%s)", c.RevokedAt.Format(time.DateOnly), c.RevocationReason)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", pki.SerialHex(c.Serial), c.Kind, c.Holder, c.NotAfter.Format(time.DateOnly), status)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", pki.SerialHex(c.Serial), c.Kind, c.Holder, c.NotAfter.Format(time.DateOnly), status, certOrigin(c))
 			}
 			return tw.Flush()
 		}
@@ -259,6 +259,21 @@ func runCA(env *Env, args []string) error {
 	}
 	defer db.Close()
 	return run(db, pos)
+}
+
+// certOrigin tells a virtual card's certificate (its key lived only in
+// the process that served it) from a real card's or phone's, and says
+// when a certificate's name is sealed with the personal data.
+func certOrigin(c *pki.Issued) string {
+	switch {
+	case c.Virtual && c.VirtualRun != "":
+		return "virtual (run " + c.VirtualRun + ")"
+	case c.Virtual:
+		return "virtual"
+	case c.NameSealed:
+		return "- (name sealed)"
+	}
+	return "-"
 }
 
 func unlockCA(env *Env, db *store.DB, passFile string) (*pki.CA, error) {

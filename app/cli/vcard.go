@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"flag"
@@ -64,9 +65,11 @@ func runVCard(env *Env, args []string) error {
 	issuer := "the demo CA (in memory, trusted by nothing else)"
 	var cfg vcard.Config
 	if *trialCA {
-		if cfg, err = trialVirtualCard(env, *passFile, profile, *holder); err != nil {
+		var end func()
+		if cfg, end, err = trialVirtualCard(env, *passFile, profile, *holder); err != nil {
 			return err
 		}
+		defer end()
 		issuer = "the trial CA"
 	} else if cfg, err = vcard.NewDemo(profile, *holder); err != nil {
 		return err
@@ -113,20 +116,40 @@ func runVCard(env *Env, args []string) error {
 // trialVirtualCard issues a virtual card's keys and certificates from the
 // store's trial CA (audited under the logged-in account, like the GUI's
 // virtual cards) with a young auth CRL (pki.CA.ServeVirtualCard), so a gate
-// of the trial admits the card and its revocation reaches it.
-func trialVirtualCard(env *Env, passFile string, p vcard.Profile, holder string) (vcard.Config, error) {
+// of the trial admits the card and its revocation reaches it. The command
+// is one run of virtual cards: it keeps the store open to beat while it
+// serves, and end records that it stopped, so the next virtual card served
+// on the store revokes this one's certificates (their key dies with it).
+func trialVirtualCard(env *Env, passFile string, p vcard.Profile, holder string) (cfg vcard.Config, end func(), err error) {
 	db, err := store.Open(env.Ctx, env.DSN)
 	if err != nil {
-		return vcard.Config{}, err
+		return vcard.Config{}, nil, err
 	}
-	defer db.Close()
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	ca, err := unlockCA(env, db, passFile)
 	if errors.Is(err, pki.ErrNotInitialized) {
-		return vcard.Config{}, errors.New("--trial-ca: this store has no trial CA yet (a coordinator runs `jpkipilot ca init`)")
+		return vcard.Config{}, nil, errors.New("--trial-ca: this store has no trial CA yet (a coordinator runs `jpkipilot ca init`)")
 	} else if err != nil {
-		return vcard.Config{}, err
+		return vcard.Config{}, nil, err
 	}
-	return ca.ServeVirtualCard(env.Ctx, p, holder)
+	if cfg, err = ca.ServeVirtualCard(env.Ctx, p, holder); err != nil {
+		return vcard.Config{}, nil, err
+	}
+	beatCtx, stop := context.WithCancel(env.Ctx)
+	beating := make(chan struct{})
+	go func() { ca.KeepVirtualRun(beatCtx); close(beating) }()
+	return cfg, func() {
+		stop()
+		<-beating
+		if err := ca.EndVirtualRun(context.WithoutCancel(env.Ctx)); err != nil {
+			fmt.Fprintf(env.Stderr, "%v; its certificates are revoked once it has been idle for %v\n", err, pki.VirtualRunIdle)
+		}
+		db.Close()
+	}, nil
 }
 
 // readerHint names the reader the default vpcd ports appear as.

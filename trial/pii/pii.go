@@ -262,6 +262,9 @@ var Columns = []Column{
 	{"monitors", "id", "name"},
 	{"monitors", "id", "kana"},
 	{"monitors", "id", "contact"},
+	// Signature certificates naming a person, from before the store was
+	// sealed (pki.SealNamedCertificates); '' for every other certificate.
+	{"pki_certs", "serial", "cert_sealed"},
 }
 
 // SettingSealed is the settings key set to "1" once the store's personal

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"jpkipilot/pki"
 	"jpkipilot/trial/audit"
 	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
@@ -491,6 +492,13 @@ func (s *Service) RotateDataKey(ctx context.Context, by *Session) error {
 		if err != nil {
 			return err
 		}
+		// A store sealed by a version that left named certificates in
+		// the clear gets them sealed here.
+		certs, err := pki.SealNamedCertificates(ctx, tx, next)
+		if err != nil {
+			return err
+		}
+		sealed += certs
 		s.at("resealed")
 		var holders []accountRow
 		if err := tx.SelectContext(ctx, &holders, tx.Rebind("SELECT "+accountCols+" FROM staff_accounts WHERE role IN (?, ?) ORDER BY id"),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"jpkipilot/pki"
 	"jpkipilot/trial/audit"
 	"jpkipilot/trial/pii"
 	"jpkipilot/trial/store"
@@ -473,6 +474,13 @@ func (s *Service) CreateFirst(ctx context.Context, login, displayName, password 
 		if sealed, err = pii.Reseal(ctx, tx, nil, key); err != nil {
 			return err
 		}
+		// Signature certificates issued with a name before now keep it in
+		// pki_certs; from here on the name is sealed with the rest.
+		certs, err := pki.SealNamedCertificates(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		sealed += certs
 		if err := audit.Record(ctx, tx, audit.StaffCreate, login, fmt.Sprintf("first coordinator; %d personal fields sealed", sealed)); err != nil {
 			return err
 		}
