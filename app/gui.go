@@ -76,12 +76,12 @@ func runGUI(ctx context.Context, opts Options) error {
 	g.kiosk, g.lang, g.event = opts.Kiosk, language, opts.Event
 	// Virtual cards come from the trial CA, so gate and bank accept them;
 	// the CA's audit entries (issue, key use) name the logged-in account.
-	issue := screens.TrialCardIssuer(db, screens.AskCAPassphrase(w))
+	issuer := screens.NewTrialIssuer(db, screens.AskCAPassphrase(w))
 	virt.SetIssuer(func(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
 		if who, _ := g.actor.Load().(string); who != "" {
 			ctx = audit.WithActor(ctx, who)
 		}
-		return issue(ctx, p, holder)
+		return issuer.Issue(ctx, p, holder)
 	})
 
 	pending, err := db.Pending(ctx)
@@ -97,6 +97,13 @@ func runGUI(ctx context.Context, opts Options) error {
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) }) // Ctrl-C in the terminal
 	defer stop()
 	w.ShowAndRun()
+	// The window is closed: this run's virtual cards are gone with it, so
+	// the next run on the store revokes their certificates at once.
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := issuer.End(endCtx); err != nil {
+		fmt.Fprintln(os.Stderr, "jpkipilot:", err)
+	}
 	return nil
 }
 

@@ -196,3 +196,63 @@ func TestVirtualCardsSayWhatTheyAre(t *testing.T) {
 		t.Fatalf("issuing did not publish the auth CRL a gate needs: %v", err)
 	}
 }
+
+// When the window closes, the GUI ends its run of virtual cards: the next
+// run on the store revokes the closed run's certificates at once (their
+// keys are gone) instead of after pki.VirtualRunIdle, and keeps its own.
+func TestClosedWindowsVirtualCardsAreRevokedByTheNextRun(t *testing.T) {
+	pki.DefaultKDF = pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	if _, err := pki.Init(ctx, db, []byte(venuePassphrase), pki.InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pass := func(context.Context) ([]byte, error) { return []byte(venuePassphrase), nil }
+	serial := func(cfg vcard.Config) string {
+		c, err := x509.ParseCertificate(cfg.AuthCert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pki.SerialHex(c.SerialNumber)
+	}
+	revoked := func() map[string]bool {
+		ca, err := pki.Open(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := ca.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, c := range list {
+			m[pki.SerialHex(c.Serial)] = c.Revoked()
+		}
+		return m
+	}
+
+	closed := NewTrialIssuer(db, pass)
+	cfg, err := closed.Issue(ctx, vcard.Phone, "M001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := serial(cfg)
+	if err := closed.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	next := NewTrialIssuer(db, pass)
+	defer next.End(ctx)
+	if cfg, err = next.Issue(ctx, vcard.Phone, "M002"); err != nil {
+		t.Fatal(err)
+	}
+	live := serial(cfg)
+	if r := revoked(); !r[gone] || r[live] {
+		t.Fatalf("closed run's card revoked %v (want true), the new run's %v (want false)", r[gone], r[live])
+	}
+
+	// Without a trial-CA card served there is nothing to end.
+	if err := NewTrialIssuer(db, pass).End(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

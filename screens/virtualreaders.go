@@ -271,19 +271,28 @@ var ErrPassphraseCancelled = errors.New("the CA passphrase was not given")
 // runs whose keys are gone (pki.CA.ServeVirtualCard). Without a trial CA
 // it issues from the demo CA (DemoCardIssuer).
 func TrialCardIssuer(db *store.DB, ask PassphraseFunc) CardIssuer {
-	t := &trialIssuer{db: db, ask: ask}
-	return t.issue
+	return NewTrialIssuer(db, ask).Issue
 }
 
-type trialIssuer struct {
-	mu   sync.Mutex
-	db   *store.DB
-	ask  PassphraseFunc
-	ca   *pki.CA // unlocked
-	demo CardIssuer
+// NewTrialIssuer is TrialCardIssuer for a process that also says when its
+// run of virtual cards ends (End).
+func NewTrialIssuer(db *store.DB, ask PassphraseFunc) *TrialIssuer {
+	return &TrialIssuer{db: db, ask: ask}
 }
 
-func (t *trialIssuer) issue(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
+// TrialIssuer issues the virtual cards of one run (TrialCardIssuer).
+type TrialIssuer struct {
+	mu    sync.Mutex
+	db    *store.DB
+	ask   PassphraseFunc
+	ca    *pki.CA // unlocked
+	demo  CardIssuer
+	quiet context.CancelFunc // stops the run's beat
+	beat  chan struct{}      // closed when the beat has stopped
+}
+
+// Issue is a CardIssuer.
+func (t *TrialIssuer) Issue(ctx context.Context, p vcard.Profile, holder string) (vcard.Config, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ca == nil && t.demo == nil {
@@ -306,15 +315,35 @@ func (t *trialIssuer) issue(ctx context.Context, p vcard.Profile, holder string)
 			t.ca = ca
 			// This process is one run of virtual cards (pki/virtualrun.go):
 			// it beats while it lives, so another laptop serving cards
-			// on the store leaves these alone; once it exits, their
-			// certificates are revoked after pki.VirtualRunIdle.
-			go ca.KeepVirtualRun(context.WithoutCancel(ctx))
+			// on the store leaves these alone; once it ends (End) or stops
+			// beating, their certificates are revoked by the next run.
+			beatCtx, quiet := context.WithCancel(context.WithoutCancel(ctx))
+			t.quiet, t.beat = quiet, make(chan struct{})
+			go func() { ca.KeepVirtualRun(beatCtx); close(t.beat) }()
 		}
 	}
 	if t.demo != nil {
 		return t.demo(ctx, p, holder)
 	}
 	return t.ca.ServeVirtualCard(ctx, p, holder)
+}
+
+// End says the run is over (the window closes): its cards' keys go with
+// the process, so the next virtual card served on the store revokes their
+// certificates at once instead of after pki.VirtualRunIdle. Nothing to do
+// when no trial-CA card was served.
+func (t *TrialIssuer) End(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ca == nil {
+		return nil
+	}
+	if t.quiet != nil {
+		t.quiet()
+		<-t.beat
+		t.quiet = nil
+	}
+	return t.ca.EndVirtualRun(ctx)
 }
 
 // AskCAPassphrase is the PassphraseFunc of the GUI: a dialog on w with a

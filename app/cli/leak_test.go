@@ -389,7 +389,9 @@ func (h *leakHaystack) addXLSX(t *testing.T, path string) {
 // personalTables hold personal data by design: monitors (sealed at rest by
 // trial/pii, its own test), staff accounts (display names of staff, not
 // monitors), and the certificates of the trial CA (a signature
-// certificate's subject is the holder's name, as on a JPKI card).
+// certificate's subject is the holder's name, as on a JPKI card; once the
+// store is sealed pki.SealNamedCertificates keeps such a certificate
+// sealed and its subject pseudonymous, tested in pki and trial/staff).
 var personalTables = map[string]bool{"monitors": true, "pki_certs": true}
 
 // addTables adds every row of every other table, each value as text, and
