@@ -76,30 +76,8 @@ func TestFirstCoordinatorLeavesNoClearNameOnDisk(t *testing.T) {
 func TestFirstCoordinatorSealsNamedCertificates(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		const pass = "trial CA passphrase"
-		ca, err := pki.Init(ctx, db, []byte(pass), pki.InitOptions{KDF: pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := ca.Unlock(ctx, []byte(pass)); err != nil {
-			t.Fatal(err)
-		}
 		const name = "鵺野 封印丸"
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		named, err := ca.Issue(ctx, pki.IssueRequest{Kind: pki.RoleSign, Holder: "M-0001", Name: name, PublicKey: &key.PublicKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-
-		s := staff.New(db)
-		s.KDF = staff.TestKDF
-		sess, err := s.CreateFirst(ctx, "coord", "Coordinator", "first-Coordinator-1")
-		if err != nil {
-			t.Fatal(err)
-		}
+		ca, named, _, sess := sealAfterNamedSignCertificate(t, db, name)
 
 		var raw []struct {
 			Subject string `db:"subject"`
@@ -152,29 +130,8 @@ func TestFirstCoordinatorSealsNamedCertificates(t *testing.T) {
 func TestRotationSealsNamedCertificatesLeftInTheClear(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		const pass = "trial CA passphrase"
-		ca, err := pki.Init(ctx, db, []byte(pass), pki.InitOptions{KDF: pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := ca.Unlock(ctx, []byte(pass)); err != nil {
-			t.Fatal(err)
-		}
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
 		const name = "旧版 残存名"
-		named, err := ca.Issue(ctx, pki.IssueRequest{Kind: pki.RoleSign, Holder: "M-0001", Name: name, PublicKey: &key.PublicKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := staff.New(db)
-		s.KDF = staff.TestKDF
-		sess, err := s.CreateFirst(ctx, "coord", "Coordinator", "first-Coordinator-1")
-		if err != nil {
-			t.Fatal(err)
-		}
+		ca, named, s, sess := sealAfterNamedSignCertificate(t, db, name)
 		// As an earlier version left it: sealed store, certificate in the clear.
 		if _, err := db.ExecContext(ctx, db.Rebind("UPDATE pki_certs SET subject = ?, cert_der = ?, cert_sealed = '' WHERE serial = ?"),
 			named.Subject, named.Cert.Raw, pki.SerialHex(named.Serial)); err != nil {
@@ -199,4 +156,35 @@ func TestRotationSealsNamedCertificatesLeftInTheClear(t *testing.T) {
 			t.Fatalf("unsealed with the rotated key: %v", err)
 		}
 	})
+}
+
+// sealAfterNamedSignCertificate makes a trial CA, issues a signature
+// certificate naming name to M-0001 while the store is in the clear, and
+// then creates the first coordinator, which seals the store.
+func sealAfterNamedSignCertificate(t *testing.T, db *store.DB, name string) (*pki.CA, *pki.Issued, *staff.Service, *staff.Session) {
+	t.Helper()
+	ctx := context.Background()
+	const pass = "trial CA passphrase"
+	ca, err := pki.Init(ctx, db, []byte(pass), pki.InitOptions{KDF: pki.KDFParams{Time: 1, Memory: 1024, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.Unlock(ctx, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := ca.Issue(ctx, pki.IssueRequest{Kind: pki.RoleSign, Holder: "M-0001", Name: name, PublicKey: &key.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := staff.New(db)
+	s.KDF = staff.TestKDF
+	sess, err := s.CreateFirst(ctx, "coord", "Coordinator", "first-Coordinator-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, named, s, sess
 }
