@@ -1,0 +1,107 @@
+package screens
+
+import (
+	"context"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+
+	"jpkipilot/survey"
+	"jpkipilot/trial"
+	"jpkipilot/trial/bank"
+	"jpkipilot/trial/provision"
+	"jpkipilot/trial/staff"
+	"jpkipilot/trial/store"
+	"jpkipilot/trial/ticket"
+)
+
+// Every page of the main window, on the demo data, fits a 1280×800 window
+// beside the navigation and under the session bar, in both languages. A
+// wider page makes Fyne grow the window past the screen: the session
+// bar's log-out button and the page's right edge are then off it.
+func TestPagesFitTheWindow(t *testing.T) {
+	for _, language := range Languages {
+		t.Run(language, func(t *testing.T) {
+			w := newWindow(t)
+			if err := LoadTranslations(language); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { LoadTranslations("ja") })
+			svc := seeded(t)
+			db := svc.DB
+			ctx := context.Background()
+			sv := survey.New(db)
+			if _, err := sv.AddBundled(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := survey.SeedDemo(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			st := staff.New(db)
+			st.KDF = staff.TestKDF
+			sess, err := st.CreateFirst(ctx, "coord", "佐藤 花子", testPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			virt := NewVirtualReaders(virtualName)
+			readers := JoinReaders(fixedReaders{}, virt)
+			loans := trial.NewLoans(db)
+			page := func(id PageID, key string, make func() fyne.CanvasObject) Page {
+				return Page{ID: id, Title: lang.L(key), Icon: theme.HomeIcon(), Make: make}
+			}
+			// As app/gui.go builds them.
+			pages := []Page{
+				page(PageDashboard, "nav.dashboard", func() fyne.CanvasObject { return NewDashboard(w, svc) }),
+				page(PageTrials, "nav.trials", func() fyne.CanvasObject { return NewTrials(w, svc) }),
+				page(PageMonitors, "nav.monitors", func() fyne.CanvasObject { return NewMonitors(w, svc) }),
+				page(PageImport, "nav.import", func() fyne.CanvasObject { return NewImport(w, svc) }),
+				page(PageReaders, "nav.readers", func() fyne.CanvasObject {
+					return NewReaders(w, ReadersDeps{Source: readers, Virtual: virt, Monitors: svc})
+				}),
+				page(PageTickets, "nav.tickets", func() fyne.CanvasObject {
+					return NewTickets(w, TicketsDeps{Desk: ticket.NewService(db, nil), Readers: readers})
+				}),
+				page(PageDevices, "nav.devices", func() fyne.CanvasObject { return NewDevices(w, loans) }),
+				page(PageLoans, "nav.loans", func() fyne.CanvasObject {
+					return NewLoans(w, LoansDeps{Loans: loans, Monitors: svc, Trials: svc})
+				}),
+				page(PageProvision, "nav.provision", func() fyne.CanvasObject {
+					return NewProvision(w, ProvisionDeps{Desk: provision.NewDesk(db), Readers: readers, Staff: "coord"})
+				}),
+				page(PageBank, "nav.bank", func() fyne.CanvasObject {
+					return NewBank(w, BankDeps{Bank: bank.New(db), Monitors: svc, Trials: svc, Readers: readers, Staff: "coord"})
+				}),
+				page(PageResults, "nav.results", func() fyne.CanvasObject {
+					return NewResults(w, ResultsDeps{Trials: svc, Survey: sv, Lang: language, ExportedBy: "coord"})
+				}),
+				page(PageTranscribe, "nav.transcribe", func() fyne.CanvasObject {
+					return NewTranscribe(w, TranscribeDeps{Trials: svc, Survey: sv, Lang: language})
+				}),
+				page(PageForms, "nav.forms", func() fyne.CanvasObject { return NewForms(w, sv) }),
+				page(PageStaff, "nav.staff", func() fyne.CanvasObject { return NewStaff(w, StaffDeps{Service: st, Session: sess}) }),
+				page(PageAudit, "nav.audit", func() fyne.CanvasObject { return NewAudit(w, AuditDeps{DB: db, Session: sess, Lang: language}) }),
+				page(PageSettings, "nav.settings", func() fyne.CanvasObject {
+					return NewSettings(w, SettingsDeps{Service: svc, Prefs: fyne.CurrentApp().Preferences(),
+						Test: store.Test, Readers: readers, CurrentStore: "sqlite /home/staff/.local/share/jpkipilot/jpkipilot.db"})
+				}),
+			}
+			if len(pages) != len(Access) {
+				t.Fatalf("%d pages here, %d in the access table: add the new page", len(pages), len(Access))
+			}
+			shell := NewShell(pages)
+			bar := SessionBar(w, StaffDeps{Service: st, Session: sess}, func() {})
+			window := fyne.NewSize(1280, 800)
+			for i, p := range pages {
+				shell.Select(i)
+				waitIdle() // the page's data is in: its widest rows count
+				content := container.NewBorder(bar, nil, nil, nil, shell.Object())
+				if min := content.MinSize(); min.Width > window.Width || min.Height > window.Height {
+					t.Errorf("page %s needs %.0f×%.0f, more than the %.0f×%.0f window", p.ID, min.Width, min.Height, window.Width, window.Height)
+				}
+			}
+		})
+	}
+}
