@@ -5,9 +5,11 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"jpkipilot/survey"
 	"jpkipilot/trial"
@@ -103,5 +105,36 @@ func TestPagesFitTheWindow(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Japanese running text fills its lines: Fyne's word wrap would end them
+// early at the spaces around Latin words ("試行 CA があれば") and leave
+// short ragged lines.
+func TestJapaneseRunningTextFillsItsLines(t *testing.T) {
+	w, _, _ := readersFor(t, fixedReaders{})
+	var help *widget.Label
+	walk(w.Canvas().Content(), func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok && l.Text == lang.L("readers.virtual_help") {
+			help = l
+		}
+	})
+	if help == nil {
+		t.Fatal("no virtual card help on the readers page")
+	}
+	var lines []float32
+	walk(help, func(o fyne.CanvasObject) {
+		if txt, ok := o.(*canvas.Text); ok && txt.Text != "" {
+			lines = append(lines, txt.Size().Width)
+		}
+	})
+	if len(lines) < 3 {
+		t.Fatalf("the help wraps to %d lines at %v: the test needs more", len(lines), help.Size())
+	}
+	full := help.Size().Width - 2*theme.InnerPadding()
+	for i, width := range lines[:len(lines)-1] {
+		if width < 0.9*full {
+			t.Errorf("line %d of %d is %.0f wide, the label %.0f", i+1, len(lines), width, full)
+		}
 	}
 }
