@@ -227,7 +227,7 @@ func (s *resultsScreen) load() {
 	})
 }
 
-var resultColumns = columns{1.3, 3.2, 0.5, 0.7, 2.9, 0.6, 0.7, 0.9}
+var resultColumns = columns{1.4, 3.2, 0.5, 0.8, 2.6, 0.6, 0.8, 0.9}
 
 // show draws the tallies: charts, the per-question table, the free texts.
 func (s *resultsScreen) show() {
