@@ -94,12 +94,23 @@ func TestPagesFitTheWindow(t *testing.T) {
 			if len(pages) != len(Access) {
 				t.Fatalf("%d pages here, %d in the access table: add the new page", len(pages), len(Access))
 			}
-			shell := NewShell(pages)
+			// The shell shows each page once its loading is done: a page
+			// still loading draws on a worker goroutine under the test
+			// driver, which must not race the layout here.
+			var current fyne.CanvasObject = widget.NewLabel("")
+			nav := make([]Page, len(pages))
+			for i := range pages {
+				nav[i] = pages[i]
+				nav[i].Make = func() fyne.CanvasObject { return current }
+			}
+			shell := NewShell(nav)
 			bar := SessionBar(w, StaffDeps{Service: st, Session: sess}, func() {})
 			window := fyne.NewSize(1280, 800)
 			for i, p := range pages {
-				shell.Select(i)
+				current = p.Make()
 				waitIdle() // the page's data is in: its widest rows count
+				shell.Select(i)
+				shell.Reload()
 				content := container.NewBorder(bar, nil, nil, nil, shell.Object())
 				if min := content.MinSize(); min.Width > window.Width || min.Height > window.Height {
 					t.Errorf("page %s needs %.0f×%.0f, more than the %.0f×%.0f window", p.ID, min.Width, min.Height, window.Width, window.Height)
