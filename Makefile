@@ -27,5 +27,13 @@ bench:
 package: deps
 	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package --os linux --release --tags $(TAGS)
 
+# The README's pictures (docs/screenshots/), each script on a private Xvfb
+# screen with its own throwaway store; needs xvfb, imagemagick, xdotool
+# and sqlite3 (Debian packages of those names).
+screenshots: deps
+	@scripts/screenshots.sh
+	@scripts/screenshots-loans.sh
+	@scripts/screenshots-survey.sh
+
 clean:
 	rm -f $(BIN) *.tar.xz

@@ -129,6 +129,10 @@ func newBankScreen(w fyne.Window, deps BankDeps) *bankScreen {
 	return s
 }
 
+// bankSummaryColumns are the method summary's columns: method, attempts,
+// logged in, median time.
+var bankSummaryColumns = columns{2.2, 1, 1.4, 1.8}
+
 type bankChoices struct {
 	monitors []trial.Monitor
 	trials   []trial.Trial
@@ -464,16 +468,20 @@ func (s *bankScreen) loadSummary() {
 			s.summary.Refresh()
 			return
 		}
-		grid := container.NewGridWithColumns(4,
+		// Rows of weighted columns, not a grid of equal cells: a grid is
+		// four times its widest cell wide, which pushed the page past the
+		// window's width (and the session bar's log-out button off it).
+		rows := []fyne.CanvasObject{container.New(bankSummaryColumns,
 			boldLabel(lang.L("bank.col_method")), boldLabel(lang.L("bank.col_attempts")),
-			boldLabel(lang.L("bank.col_success")), boldLabel(lang.L("bank.col_median")))
+			boldLabel(lang.L("bank.col_success")), boldLabel(lang.L("bank.col_median")))}
 		for _, m := range sum {
-			grid.Add(widget.NewLabel(methodName(m.Method)))
-			grid.Add(widget.NewLabel(strconv.Itoa(m.Attempts)))
-			grid.Add(widget.NewLabel(fmt.Sprintf("%d (%.0f%%)", m.Successes, m.SuccessRate*100)))
-			grid.Add(widget.NewLabel(strconv.FormatFloat(m.MedianMS/1000, 'f', 1, 64) + " s"))
+			rows = append(rows, container.New(bankSummaryColumns,
+				widget.NewLabel(methodName(m.Method)),
+				widget.NewLabel(strconv.Itoa(m.Attempts)),
+				widget.NewLabel(fmt.Sprintf("%d (%.0f%%)", m.Successes, m.SuccessRate*100)),
+				widget.NewLabel(strconv.FormatFloat(m.MedianMS/1000, 'f', 1, 64)+" s")))
 		}
-		s.summary.Objects = []fyne.CanvasObject{grid}
+		s.summary.Objects = rows
 		s.summary.Refresh()
 	})
 }

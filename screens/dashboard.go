@@ -34,7 +34,7 @@ func NewDashboard(w fyne.Window, svc DashboardService) fyne.CanvasObject {
 	return newDashboardScreen(w, svc).content
 }
 
-var dashColumns = columns{4.2, 2.8, 1.2, 1.2, 1}
+var dashColumns = columns{3.6, 2.4, 1.65, 1.35, 1}
 
 func newDashboardScreen(w fyne.Window, svc DashboardService) *dashboardScreen {
 	s := &dashboardScreen{w: w, svc: svc, body: container.NewVBox(widget.NewLabel(lang.L("dashboard.loading")))}
@@ -121,7 +121,7 @@ func sessionLabel(se trial.Session) string {
 
 func statsRow(name string, st trial.SessionStats, bold bool) fyne.CanvasObject {
 	// clipText, not Label.Truncation: see newMonitorRow.
-	label := widget.NewLabelWithStyle(clipText(name, 27), fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
+	label := widget.NewLabelWithStyle(clipText(name, 26), fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
 	bar := widget.NewProgressBar()
 	target := st.Target()
 	bar.Max = float64(max(target, 1))

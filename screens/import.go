@@ -53,7 +53,7 @@ func newImportScreen(w fyne.Window, svc ImportService) *importScreen {
 		cols = append(cols, name)
 	}
 	help := widget.NewLabel(lang.L("import.help", map[string]any{"Columns": strings.Join(cols, "、")}))
-	help.Wrapping = fyne.TextWrapWord
+	help.Wrapping = textWrap()
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
 	s.list = widget.NewList(

@@ -33,7 +33,7 @@ type KioskTrials interface {
 // throttled and audited by the service.
 type KioskStaff interface {
 	CheckPIN(ctx context.Context, pin string) (staff.Account, error)
-	SetPIN(ctx context.Context, by *staff.Session, login, pin string) error
+	SetOwnPIN(ctx context.Context, sess *staff.Session, password, pin string) error
 }
 
 // KioskSurvey is what the kiosk needs from the survey service.
@@ -366,7 +366,9 @@ func (k *Kiosk) answerWidget(q *survey.Question, setMsg func(string)) fyne.Canva
 			}
 			l := widget.NewLabelWithStyle(c.Label.In(k.deps.Lang), fyne.TextAlignCenter, fyne.TextStyle{})
 			l.Wrapping = fyne.TextWrapWord
-			grid.Add(container.NewVBox(b, l))
+			// Little padding: a fifth of a 1280-wide screen holds
+			// どちらともいえない on one line instead of leaving い alone.
+			grid.Add(container.NewVBox(b, container.NewThemeOverride(l, tightLabelTheme{newKioskTheme()})))
 		}
 		return grid
 	case q.Type == survey.TypeSelectOne:
@@ -752,4 +754,14 @@ func formChoices(infos []survey.FormInfo) []survey.FormInfo {
 
 func formLabel(in survey.FormInfo) string {
 	return fmt.Sprintf("%s (%s %s)", in.Title, in.ID, in.Version)
+}
+
+// tightLabelTheme is the kiosk theme with almost no padding inside a label.
+type tightLabelTheme struct{ fyne.Theme }
+
+func (t tightLabelTheme) Size(n fyne.ThemeSizeName) float32 {
+	if n == theme.SizeNameInnerPadding {
+		return 2
+	}
+	return t.Theme.Size(n)
 }

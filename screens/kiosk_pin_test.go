@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"jpkipilot/trial/staff"
@@ -130,4 +131,72 @@ func pinDialogMessage(t *testing.T, w fyne.Window) string {
 func closePINDialog(t *testing.T, w fyne.Window) {
 	t.Helper()
 	tapButton(t, w, lang.L("Cancel"))
+}
+
+// A venue staff member who started the kiosk without a kiosk PIN sets one
+// on the staff page, as in the main window's session bar: with the
+// password asked again (a wrong one sets nothing); the PIN then leaves the
+// kiosk and the kiosk starts.
+func TestKioskSetupSetsOwnPINWithPassword(t *testing.T) {
+	s := newSurveyStore(t)
+	s.setPIN(t, "246802")
+	ctx := context.Background()
+	if _, err := s.staff.Create(ctx, s.sess, "venue", "Venue Staff", staff.VenueStaff, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	venue, err := s.staff.Login(ctx, "venue", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWindow(t)
+	k := NewKiosk(w, KioskDeps{Trials: s.trials, Survey: s.survey, Staff: s.staff, Session: venue})
+	show(w, k.Object())
+	setOwn := func(password, pin, again string) {
+		t.Helper()
+		tapButton(t, w, lang.L("kiosk.set_my_pin"))
+		overlays := w.Canvas().Overlays().List()
+		if len(overlays) == 0 {
+			t.Fatal("no PIN dialog")
+		}
+		var entries []*widget.Entry
+		walk(overlays[len(overlays)-1], func(o fyne.CanvasObject) {
+			if e, ok := o.(*widget.Entry); ok {
+				entries = append(entries, e)
+			}
+		})
+		if len(entries) != 3 {
+			t.Fatalf("the dialog has %d entries, want password, PIN and PIN again", len(entries))
+		}
+		for i, text := range []string{password, pin, again} {
+			entries[i].SetText(text)
+		}
+		tapButton(t, w, lang.L("OK"))
+	}
+
+	setOwn("Not-the-password-1", "135790", "135790")
+	if got, want := k.setup.result.Text, lang.L("staff.field_current_password"); !strings.HasPrefix(got, want) {
+		t.Errorf("after a wrong password the page says %q, want it to name %q", got, want)
+	}
+	if _, err := s.staff.CheckPIN(ctx, "135790"); err == nil {
+		t.Fatal("a wrong password set the PIN")
+	}
+	setOwn(testPassword, "135790", "135791")
+	if _, err := s.staff.CheckPIN(ctx, "135790"); err == nil {
+		t.Fatal("two different PINs set one of them")
+	}
+
+	setOwn(testPassword, "135790", "135790")
+	if a, err := s.staff.CheckPIN(ctx, "135790"); err != nil || a.Login != "venue" {
+		t.Fatalf("the PIN set on the kiosk page checks as %+v, %v", a, err)
+	}
+	if k.setup.pinStatus.Text != lang.L("kiosk.pin_is_set") {
+		t.Errorf("PIN status %q", k.setup.pinStatus.Text)
+	}
+	k.setup.monitorSel.SetText(s.attendedMonitor(t).ID)
+	k.setup.formSel.SetSelectedIndex(0)
+	test.Tap(k.setup.start)
+	waitIdle()
+	if k.resp == nil {
+		t.Fatalf("the kiosk did not start after the PIN was set: %q", k.setup.result.Text)
+	}
 }

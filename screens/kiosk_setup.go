@@ -2,6 +2,8 @@ package screens
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -60,8 +62,8 @@ func newKioskSetup(k *Kiosk) *kioskSetup {
 	s.openSel.PlaceHolder = lang.L("kiosk.unfinished_none")
 	s.pinStatus = widget.NewLabel("")
 	pinBtn := widget.NewButtonWithIcon(lang.L("kiosk.set_my_pin"), theme.AccountIcon(), s.setPIN)
-	if !k.deps.Session.May(staff.ManageStaff) {
-		pinBtn.Hide() // a coordinator sets venue staff's PINs
+	if !k.deps.Session.May(staff.RunKiosk) {
+		pinBtn.Hide()
 	}
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
@@ -270,16 +272,20 @@ func (s *kioskSetup) begin() {
 	s.k.begin(s.forms[fi], subj)
 }
 
-// setPIN sets the logged-in account's staff PIN (staff.Service.SetPIN
-// checks its format and who may set it).
+// setPIN sets the logged-in account's own kiosk PIN, as "My kiosk PIN" in
+// the main window's session bar does: the password is asked again
+// (staff.Service.SetOwnPIN checks it, throttles and audits). A venue staff
+// member who started the kiosk without a PIN sets one here instead of
+// leaving for the main window.
 func (s *kioskSetup) setPIN() {
 	sess := s.k.deps.Session
 	if sess == nil || s.k.deps.Staff == nil {
 		s.result.SetText(lang.L("kiosk.need_login"))
 		return
 	}
-	pin, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	current, pin, again := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
 	items := []*widget.FormItem{
+		widget.NewFormItem(lang.L("staff.field_current_password"), current),
 		widget.NewFormItem(lang.L("kiosk.pin_new"), pin),
 		widget.NewFormItem(lang.L("kiosk.pin_again"), again),
 	}
@@ -287,16 +293,20 @@ func (s *kioskSetup) setPIN() {
 		if !ok {
 			return
 		}
-		if pin.Text != again.Text {
-			s.result.SetText(lang.L("kiosk.pin_mismatch"))
+		if bad := append(currentRequired(current), checkNewPIN(pin.Text, again.Text)...); len(bad) > 0 {
+			s.result.SetText(strings.Join(bad, "\n"))
 			return
 		}
-		neu := pin.Text
+		password, neu := current.Text, pin.Text
 		Run(context.Background(), func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, s.k.deps.Staff.SetPIN(ctx, sess, sess.Account.Login, neu)
+			err := s.k.deps.Staff.SetOwnPIN(ctx, sess, password, neu)
+			if errors.Is(err, staff.ErrBadLogin) {
+				err = errWrongCurrent
+			}
+			return struct{}{}, err
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				s.result.SetText(err.Error())
+				s.result.SetText(staffErrorText(err))
 				return
 			}
 			s.pinSet = true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 
 	"jpkipilot/assets"
@@ -31,6 +32,7 @@ func LoadTranslations(language string) error {
 		return fmt.Errorf("language must be ja or en, not %q", language)
 	}
 	forceLocale(language)
+	uiLanguage = language
 	return lang.AddTranslationsFS(assets.Translations, assets.TranslationsDir)
 }
 
@@ -48,4 +50,20 @@ func forceLocale(language string) {
 			return
 		}
 	}
+}
+
+// uiLanguage is the language LoadTranslations chose.
+var uiLanguage = DefaultLanguage
+
+// textWrap is how a label of running text wraps in the UI language.
+// Fyne's word wrap breaks lines only at spaces; Japanese has none between
+// words, only around Latin ones ("試行 CA があれば"), so there word wrap
+// ends lines early at those few spaces and leaves short ragged lines.
+// Japanese breaks at any character instead, as Japanese typesetting does
+// (a Latin word may then be split too).
+func textWrap() fyne.TextWrap {
+	if uiLanguage == "ja" {
+		return fyne.TextWrapBreak
+	}
+	return fyne.TextWrapWord
 }

@@ -74,7 +74,7 @@ func newPINPad(req jpki.PINRequest, done func(string, error)) *pinPad {
 		p.entry.SetPlaceHolder(lang.L("pinpad.sign_format"))
 	}
 	p.purpose = widget.NewLabel(lang.L("pinpad.purpose", map[string]any{"Purpose": purposeLabel(req.Purpose)}))
-	p.purpose.Wrapping = fyne.TextWrapWord
+	p.purpose.Wrapping = textWrap()
 	p.tries = widget.NewLabel(pinTriesText(req))
 	if req.TriesLeft <= 1 {
 		p.tries.Importance = widget.DangerImportance

@@ -160,7 +160,7 @@ func newProvisionScreen(w fyne.Window, deps ProvisionDeps) *provisionScreen {
 		list, s.guide, container.NewHBox(s.held, s.stop), s.failBox,
 	)
 	split := container.NewHSplit(container.NewVScroll(left), container.NewVScroll(right))
-	split.Offset = 0.45
+	split.Offset = 0.55 // the steps need little width; the form's placeholders more
 	s.content = split
 	s.reload()
 	return s
@@ -265,7 +265,7 @@ func (s *provisionScreen) showState(st provisionState) {
 	}
 	r := st.rec
 	s.status.SetText(lang.L("provision.status", map[string]any{
-		"Status": provStatusName(r.Status), "Step": provStepName(r.Step), "Applet": orDash(r.AppletState),
+		"Status": provStatusName(r.Status), "Step": provStepName(r.Step), "Applet": appletStateName(r.AppletState),
 		"Serial": orDash(r.CertSerial), "At": r.UpdatedAt.In(trial.JST).Format("2006-01-02 15:04")}))
 	s.resetRows(r.Step)
 	if r.Status != provision.StatusFailed {
@@ -280,7 +280,7 @@ func (s *provisionScreen) showState(st provisionState) {
 	}
 	s.setRow(failed, stepFailed, why)
 	s.failText.SetText(lang.L("provision.failed", map[string]any{
-		"Step": provStepName(failed), "Why": why, "Applet": orDash(r.AppletState)}))
+		"Step": provStepName(failed), "Why": why, "Applet": appletStateName(r.AppletState)}))
 	s.failBox.Show()
 }
 
@@ -289,6 +289,18 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// appletStateName is the applet state a run last read back, in the UI
+// language (the raw word for a state this version does not know).
+func appletStateName(state string) string {
+	switch state {
+	case "":
+		return "—"
+	case "blank", "keygen", "cert-stored", "provisioned", provision.UnknownState:
+		return lang.L("applet." + state)
+	}
+	return state
 }
 
 func provStatusName(st provision.Status) string { return lang.L("provision.status_" + string(st)) }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 
 	"jpkipilot/device"
@@ -273,8 +274,8 @@ func TestProvisionWrongKeysFailsThenResumes(t *testing.T) {
 	if !s.failBox.Visible() || !s.resume.Visible() || !s.rollback.Visible() {
 		t.Fatal("failure box with Resume and Roll back not shown")
 	}
-	if !strings.Contains(s.failText.Text, "blank") && !strings.Contains(s.failText.Text, provision.UnknownState) {
-		t.Errorf("failure text %q names no applet state", s.failText.Text)
+	if !strings.Contains(s.failText.Text, lang.L("applet.blank")) && !strings.Contains(s.failText.Text, lang.L("applet.unknown")) {
+		t.Errorf("failure text %q names no applet state in the UI language", s.failText.Text)
 	}
 	test.AssertRendersToMarkup(t, "provision_failed.xml", s.w.Canvas())
 	rec, _, err := p.desk.ForLoan(context.Background(), p.loan.ID)

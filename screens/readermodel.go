@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"jpkipilot/assets"
@@ -115,10 +116,14 @@ func (h *holdPicture) show(m ReaderModel) {
 	h.card.Resource = fyne.NewStaticResource(string(m)+".svg", assets.ReaderPicture(string(m)))
 	h.card.Refresh()
 	h.cardCaption.SetText(lang.L("readermodel.hold_" + string(m)))
+	// Without the phone the card picture and its words take the whole
+	// width (in half of it the words wrapped, leaving い。 alone).
 	if h.phones && m != ReaderSlot {
 		h.content.Objects[1].Show()
+		h.content.Layout = layout.NewGridLayoutWithColumns(2)
 	} else {
 		h.content.Objects[1].Hide()
+		h.content.Layout = layout.NewGridLayoutWithColumns(1)
 	}
 	h.content.Refresh()
 }

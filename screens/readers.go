@@ -97,7 +97,7 @@ func NewReaders(w fyne.Window, deps ReadersDeps) fyne.CanvasObject {
 func newReadersScreen(w fyne.Window, deps ReadersDeps) *readersScreen {
 	s := &readersScreen{w: w, deps: deps, pin: NewPINPad(w), traces: map[string][]string{},
 		state: widget.NewLabel(""), trace: widget.NewLabel(""), result: widget.NewLabel(""), fb: newReadFeedback()}
-	s.state.Wrapping = fyne.TextWrapWord
+	s.state.Wrapping = textWrap()
 	s.trace.TextStyle.Monospace = true
 	s.result.Wrapping = fyne.TextWrapWord
 	s.list = widget.NewList(
@@ -158,9 +158,9 @@ func (s *readersScreen) virtualSection() fyne.CanvasObject {
 		s.refresh()
 	})
 	s.vstate = widget.NewLabel("")
-	s.vstate.Wrapping = fyne.TextWrapWord
+	s.vstate.Wrapping = textWrap()
 	help := widget.NewLabel(lang.L("readers.virtual_help"))
-	help.Wrapping = fyne.TextWrapWord
+	help.Wrapping = textWrap()
 	return container.NewVBox(widget.NewSeparator(), boldLabel(lang.L("readers.virtual_title")), help,
 		widget.NewForm(widget.NewFormItem(lang.L("readers.virtual_holder"), s.holder.entry),
 			widget.NewFormItem(lang.L("readers.virtual_profile"), s.profile)),

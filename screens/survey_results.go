@@ -122,10 +122,13 @@ func newResultsScreen(w fyne.Window, deps ResultsDeps) *resultsScreen {
 	})
 	s.count = widget.NewLabel("")
 	s.body = container.NewVBox()
-	filters := container.NewHBox(s.trialSel, s.sessionSel, s.stageSel)
+	// The exports beside the title, the filters below sharing the width:
+	// on one row they were wider than the window.
 	top := container.NewVBox(
-		container.NewHBox(widget.NewLabelWithStyle(lang.L("nav.results"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.count),
-		container.NewBorder(nil, nil, filters, container.NewHBox(s.identified, s.exportBtn, s.csvBtn)))
+		container.NewBorder(nil, nil,
+			container.NewHBox(widget.NewLabelWithStyle(lang.L("nav.results"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.count),
+			container.NewHBox(s.identified, s.exportBtn, s.csvBtn)),
+		container.NewGridWithColumns(3, s.trialSel, s.sessionSel, s.stageSel))
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(s.body))
 	s.loadTrials()
 	return s
@@ -224,7 +227,7 @@ func (s *resultsScreen) load() {
 	})
 }
 
-var resultColumns = columns{1.3, 3.2, 0.5, 0.7, 2.9, 0.6, 0.7, 0.9}
+var resultColumns = columns{1.4, 3.2, 0.5, 0.8, 2.6, 0.6, 0.8, 0.9}
 
 // show draws the tallies: charts, the per-question table, the free texts.
 func (s *resultsScreen) show() {

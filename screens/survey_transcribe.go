@@ -102,7 +102,7 @@ func newTranscribeScreen(w fyne.Window, deps TranscribeDeps) *transcribeScreen {
 		func() int { return len(s.problems) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.problems[i]) })
-	form := container.New(columns{1, 2.2, 0.7, 1.6, 0.7, 1.6, 0.6, 1},
+	form := container.New(columns{1, 2.1, 0.7, 1.5, 0.85, 1.5, 0.75, 1},
 		widget.NewLabel(lang.L("kiosk.form")), s.formSel, widget.NewLabel(lang.L("field.trial")), s.trialSel,
 		widget.NewLabel(lang.L("field.session")), s.sessionSel, widget.NewLabel(lang.L("kiosk.step")), s.stepSel)
 	top := container.NewVBox(

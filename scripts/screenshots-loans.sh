@@ -10,32 +10,13 @@
 # charger. The command line has no clock to set, so the two overdue loans
 # are back-dated in the demo database with sqlite3 (a picture fixture only).
 #
-# Needs Xvfb, imagemagick, xdotool and sqlite3. Clicks at fixed positions
-# of the 1280×800 window: re-check the pictures after layout changes.
-set -eu
-cd "$(dirname "$0")/.."
-out=docs/screenshots
-work=$(mktemp -d "${TMPDIR:-/tmp}/jpkipilot-shots.XXXXXX")
-xvfb_pid= app_pid=
-cleanup() {
-	if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null || true; fi
-	if [ -n "$xvfb_pid" ]; then kill "$xvfb_pid" 2>/dev/null; wait "$xvfb_pid" 2>/dev/null || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+# Needs Xvfb, imagemagick, xdotool and sqlite3 (scripts/screenshots-lib.sh
+# starts the screen and the app). Clicks at fixed positions of the
+# 1280×800 window: re-check the pictures after layout changes.
+. "$(dirname "$0")/screenshots-lib.sh"
+command -v sqlite3 >/dev/null || { echo "screenshots-loans.sh needs sqlite3" >&2; exit 1; }
 
-go build -tags migrated_fynedo -o "$work/jpkipilot" .
-export DISPLAY=:96
-if ! [ -e /tmp/.X11-unix/X96 ]; then
-	Xvfb :96 -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
-	xvfb_pid=$!
-	while ! [ -e /tmp/.X11-unix/X96 ]; do sleep 0.1; done
-fi
-
-mkdir -p "$work/home" "$out"
-export HOME="$work/home" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
-db="$work/demo.db"
-j() { "$work/jpkipilot" --db "$db" "$@" >/dev/null; }
+accounts
 j demo seed
 # Eight phones and eight SIMs with valid IMEI/ICCID check digits.
 python3 - "$work/devices.csv" <<'EOF'
@@ -77,22 +58,19 @@ back 3 16 2
 j loans checkin L-0005 --staff 鈴木 --notes "画面に小さな傷" --missing 充電器
 j loans extend L-0004 --due "$(date -u -d "$today +21 days" +%F)" --staff 佐藤
 
-"$work/jpkipilot" --db "$db" >"$work/app.log" 2>&1 &
-app_pid=$!
-sleep 4
-click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1.5}"; }
-shot() { import -window root "$work/$1.png" && convert "$work/$1.png" -strip -colors 256 "PNG8:$out/$1.png"; }
+start_app
+login sato
 
-click 70 184                          # リーダー
-click 528 658 0.3                     # monitor picker of the virtual card section
-xdotool type --delay 40 "m-8"; sleep 0.5 # M-0008
-click 283 738 4                       # カードをかざす (issues the card: RSA key generation)
-click 810 62 2                        # カードを確認
-click 930 62 1.5                      # PIN を確認: the PIN pad
-for xy in "525 427" "640 427" "755 427" "525 467"; do click $xy 0.3; done # 1 2 3 4
-click 725 587 2                       # OK
+nav 4                                 # リーダー
+click 528 658                         # monitor picker of the virtual card section
+typed "m-8"                           # M-0008
+click 283 738 30                      # カードをかざす (issues the card: RSA key generation)
+click 810 109                         # カードを確認
+click 930 109                         # PIN を確認: the PIN pad
+for xy in "525 427" "640 427" "755 427" "525 467"; do click $xy; done # 1 2 3 4
+click 725 587                         # OK
 shot readers
-click 70 264                          # 貸出
-click 300 144                         # the most overdue loan
+nav 7                                 # 貸出
+click 300 189                         # the most overdue loan
 shot loans
 ls -l "$out/readers.png" "$out/loans.png"
