@@ -69,7 +69,7 @@ func NewStaff(w fyne.Window, deps StaffDeps) fyne.CanvasObject {
 	return newStaffScreen(w, deps).content
 }
 
-var staffColumns = columns{1.6, 2.2, 1.6, 1, 1, 1.2, 2}
+var staffColumns = columns{1.5, 2, 2.1, 0.9, 1.2, 1.3, 1.9}
 
 func newStaffScreen(w fyne.Window, deps StaffDeps) *staffScreen {
 	if deps.Zone == nil {
