@@ -346,7 +346,7 @@ func (l *SessionLock) Lock() {
 	title := widget.NewLabelWithStyle(lang.L("lock.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
 	who := widget.NewLabel(lang.L("lock.prompt", map[string]any{"Name": l.deps.Account.DisplayName, "Login": l.deps.Account.Login}))
-	who.Wrapping = fyne.TextWrapWord
+	who.Wrapping = fyne.TextWrapWord // the name starts its own line (lock.prompt)
 	box := container.NewVBox(container.NewCenter(widget.NewIcon(theme.VisibilityOffIcon())), title, who,
 		l.password, l.result, l.busy, container.NewGridWithColumns(2, switchUser, l.unlock))
 	// Opaque over the whole window: what was on screen (names) stays hidden.
