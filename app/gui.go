@@ -67,7 +67,7 @@ func runGUI(ctx context.Context, opts Options) error {
 	w.Resize(fyne.NewSize(1280, 800))
 	// One virtual reader for demo stations without hardware, beside the
 	// PC/SC readers (watched until the window closes).
-	virt := screens.NewVirtualReaders("jpkipilot 仮想リーダー")
+	virt := screens.NewVirtualReaders(lang.L("readers.virtual_reader_name"))
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	g := &gui{app: a, w: w, svc: svc, db: db, virt: virt, staff: staff.New(db),
