@@ -236,12 +236,8 @@ func (s *loansScreen) showLoan(ln trial.Loan) {
 		lang.L("loans.detail_bundle", map[string]any{"Phone": ln.Phone, "SIM": ln.SIM}),
 		lang.L("loans.detail_out", map[string]any{"At": ln.OutAt.In(s.deps.Zone).Format("2006-01-02 15:04"), "Staff": ln.OutStaff, "Due": ln.DueOn}),
 	}
-	acc := ln.Accessories
-	if ln.Charger {
-		acc = append([]string{lang.L("loans.charger")}, acc...)
-	}
-	if len(acc) > 0 {
-		lines = append(lines, lang.L("loans.detail_accessories", map[string]any{"Items": strings.Join(acc, "、")}))
+	if acc := accessoryList(ln); acc != "" {
+		lines = append(lines, lang.L("loans.detail_accessories", map[string]any{"Items": acc}))
 	}
 	if state, _ := loanState(ln); ln.Open() {
 		lines = append(lines, state)
@@ -272,13 +268,48 @@ func (s *loansScreen) showLoan(ln trial.Loan) {
 			if e.Staff != "" {
 				line += "  (" + e.Staff + ")"
 			}
-			if e.Detail != "" {
-				line += "  " + e.Detail
+			if d := eventDetail(e, ln); d != "" {
+				line += "  " + d
 			}
 			out = append(out, line)
 		}
 		s.history.SetText(strings.Join(out, "\n"))
 	})
+}
+
+// accessoryList is what was lent besides the phone and SIM, in the UI
+// language ("" for nothing).
+func accessoryList(ln trial.Loan) string {
+	acc := ln.Accessories
+	if ln.Charger {
+		acc = append([]string{lang.L("loans.charger")}, acc...)
+	}
+	return strings.Join(acc, "、")
+}
+
+// eventDetail is what a history line says beyond its kind, in the UI
+// language: the store's event detail is an English record of the same
+// facts, and a loan has one check-out and one check-in, so those two are
+// told from the loan itself.
+func eventDetail(e trial.LoanEvent, ln trial.Loan) string {
+	var parts []string
+	switch e.Kind {
+	case "checkout":
+		parts = append(parts, lang.L("loans.detail_bundle", map[string]any{"Phone": ln.Phone, "SIM": ln.SIM}))
+		if acc := accessoryList(ln); acc != "" {
+			parts = append(parts, lang.L("loans.detail_accessories", map[string]any{"Items": acc}))
+		}
+	case "checkin":
+		if ln.Notes != "" {
+			parts = append(parts, lang.L("loans.detail_notes", map[string]any{"Notes": ln.Notes}))
+		}
+		if len(ln.Missing) > 0 {
+			parts = append(parts, lang.L("loans.detail_missing", map[string]any{"Items": strings.Join(ln.Missing, "、")}))
+		}
+	default:
+		return e.Detail
+	}
+	return strings.Join(parts, " ・ ")
 }
 
 // today is the desk's calendar date.

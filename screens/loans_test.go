@@ -161,6 +161,18 @@ func TestCheckoutDefaultDueAndHistory(t *testing.T) {
 	if !strings.Contains(s.history.Text, "貸出") || !strings.Contains(s.history.Text, "返却") {
 		t.Errorf("events = %q", s.history.Text)
 	}
+	// The events' details are in the UI language too, not the store's
+	// English record ("phone …, SIM …", "missing: …").
+	for _, want := range []string{"スマートフォン " + returned.Phone + " ・ SIM " + returned.SIM, "状態: 画面に傷 ・ 返却されなかったもの: 充電器"} {
+		if !strings.Contains(s.history.Text, want) {
+			t.Errorf("history lacks %q:\n%s", want, s.history.Text)
+		}
+	}
+	for _, english := range []string{"phone ", "missing:"} {
+		if strings.Contains(s.history.Text, english) {
+			t.Errorf("history has the English %q:\n%s", english, s.history.Text)
+		}
+	}
 	if s.extend.Disabled() == false {
 		t.Error("extend offered on a returned loan")
 	}
