@@ -547,21 +547,30 @@ func (f *checkoutForm) submit() {
 	})
 }
 
-// lendingErrorText says why the desk refused, in the UI language.
+// lendingErrorText says why the desk refused, in the UI language, naming
+// the device or monitor it is about.
 func lendingErrorText(err error) string {
+	var le *trial.LendingError
+	errors.As(err, &le)
 	switch {
-	case errors.Is(err, trial.ErrOnLoan):
-		return lang.L("loans.err_on_loan", map[string]any{"Err": err.Error()})
-	case errors.Is(err, trial.ErrMonitorHasLoan):
-		return lang.L("loans.err_monitor_has_loan", map[string]any{"Err": err.Error()})
+	case errors.Is(err, trial.ErrOnLoan) && le != nil:
+		return lang.L("loans.err_on_loan", map[string]any{"Device": deviceName(le.Kind, le.Serial)})
+	case errors.Is(err, trial.ErrMonitorHasLoan) && le != nil:
+		return lang.L("loans.err_monitor_has_loan", map[string]any{"Monitor": le.Serial})
 	case errors.Is(err, trial.ErrMonitorWithdrawn):
 		return lang.L("loans.err_withdrawn")
 	case errors.Is(err, trial.ErrLoanClosed):
 		return lang.L("loans.err_closed")
-	case errors.Is(err, trial.ErrWrongKindOfDevice):
-		return lang.L("loans.err_wrong_kind", map[string]any{"Err": err.Error()})
+	case errors.Is(err, trial.ErrWrongKindOfDevice) && le != nil:
+		return lang.L("loans.err_wrong_kind", map[string]any{"Field": lang.L("devices.kind_" + string(le.Kind)), "Serial": le.Serial,
+			"Found": lang.L("devices.kind_" + string(le.Found))})
 	}
 	return fmt.Sprint(err)
+}
+
+// deviceName is a device's kind, in the UI language, and serial.
+func deviceName(kind trial.DeviceKind, serial string) string {
+	return lang.L("devices.kind_"+string(kind)) + " " + serial
 }
 
 // openExtend moves the due date of the selected loan.

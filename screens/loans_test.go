@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -88,8 +89,8 @@ func TestCheckoutRefusesDoubleLending(t *testing.T) {
 
 	// The phone is out on the first loan: refused, and the form says why.
 	f := submitCheckout(t, s, ms[2].ID, "352099001761481", "8981300000000000091", "田中")
-	if !strings.Contains(f.problem.Text, "この端末は貸出中です。二重には貸し出せません。") ||
-		!strings.Contains(f.problem.Text, "352099001761481") {
+	// Named in Japanese: the device's kind and serial, no English error.
+	if f.problem.Text != "スマートフォン 352099001761481 は貸出中です。二重には貸し出せません。" {
 		t.Errorf("problem = %q", f.problem.Text)
 	}
 	w := s.w
@@ -102,8 +103,8 @@ func TestCheckoutRefusesDoubleLending(t *testing.T) {
 		t.Error("no phone error for an empty IMEI")
 	}
 	f = submitCheckout(t, s, ms[0].ID, "356938035643809", "8981300000000000091", "田中")
-	if !strings.Contains(f.problem.Text, "このモニターには返却されていない貸出があります") &&
-		!strings.Contains(f.problem.Text, "この端末は貸出中です") {
+	if f.problem.Text != "モニター "+ms[0].ID+" には返却されていない貸出があります。先に返却を受けてください。" &&
+		f.problem.Text != "スマートフォン 356938035643809 は貸出中です。二重には貸し出せません。" {
 		t.Errorf("problem = %q", f.problem.Text)
 	}
 	open, err := l.ListLoans(context.Background(), trial.LoanFilter{Open: true})
@@ -175,5 +176,38 @@ func TestCheckoutDefaultDueAndHistory(t *testing.T) {
 	}
 	if s.extend.Disabled() == false {
 		t.Error("extend offered on a returned loan")
+	}
+}
+
+// A refused check-out names the device or monitor in the UI language,
+// whichever language that is; the English error stays for the command line.
+func TestLendingErrorsNameWhatTheyAreAbout(t *testing.T) {
+	cases := []struct {
+		err    error
+		ja, en string
+	}{
+		{&trial.LendingError{Kind: trial.KindSIM, Serial: "8981300000000000091", Err: trial.ErrOnLoan},
+			"SIM 8981300000000000091 は貸出中です。二重には貸し出せません。",
+			"SIM 8981300000000000091 is already on loan and cannot be lent twice."},
+		{&trial.LendingError{Kind: trial.KindPhone, Serial: "8981300000000000091", Found: trial.KindSIM, Err: trial.ErrWrongKindOfDevice},
+			"スマートフォンの欄の 8981300000000000091 は SIM です。種類の合う欄に入力してください。",
+			"8981300000000000091 in the Smartphone field is a SIM: enter it in the field for its kind."},
+	}
+	for _, lang := range []string{"en", "ja"} { // ja last: the other tests' language
+		if err := LoadTranslations(lang); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			want := c.ja
+			if lang == "en" {
+				want = c.en
+			}
+			if got := lendingErrorText(fmt.Errorf("check-out: %w", c.err)); got != want {
+				t.Errorf("%s: %q, want %q", lang, got, want)
+			}
+		}
+	}
+	if got := (&trial.LendingError{Kind: trial.KindSIM, Serial: "8981300000000000091", Err: trial.ErrOnLoan}).Error(); got != "SIM 8981300000000000091: already on loan" {
+		t.Errorf("English error %q", got)
 	}
 }

@@ -66,6 +66,36 @@ var (
 	ErrWrongKindOfDevice = errors.New("wrong kind of device")
 )
 
+// LendingError is a refused check-out that names what it is about: a
+// device (Kind is its kind, Serial its serial; for ErrWrongKindOfDevice
+// Found is the kind it really is) or the monitor (Kind empty, Serial the
+// monitor id). Err is one of the Err* values above; errors.Is sees it.
+type LendingError struct {
+	Kind   DeviceKind
+	Serial string
+	Found  DeviceKind
+	Err    error
+}
+
+func (e *LendingError) Error() string {
+	switch {
+	case e.Err == ErrWrongKindOfDevice:
+		return fmt.Sprintf("%s %s is a %s: %v", lendingField(e.Kind), e.Serial, e.Found, e.Err)
+	case e.Kind == KindPhone:
+		return fmt.Sprintf("phone %s: %v", e.Serial, e.Err)
+	case e.Kind == KindSIM:
+		return fmt.Sprintf("SIM %s: %v", e.Serial, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Serial, e.Err)
+}
+
+func (e *LendingError) Unwrap() error { return e.Err }
+
+// lendingField is the check-out field a device kind is given in.
+func lendingField(kind DeviceKind) string {
+	return map[DeviceKind]string{KindPhone: "phone", KindSIM: "sim"}[kind]
+}
+
 // Loan is one lending of a bundle to a monitor.
 type Loan struct {
 	ID          int64
@@ -254,14 +284,14 @@ func deviceID(ctx context.Context, tx *sqlx.Tx, kind DeviceKind, serial string) 
 		Kind string `db:"kind"`
 	}
 	err := tx.GetContext(ctx, &r, tx.Rebind("SELECT id, kind FROM devices WHERE serial = ?"), serial)
-	field := map[DeviceKind]string{KindPhone: "phone", KindSIM: "sim"}[kind]
+	field := lendingField(kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, FieldErrors{fieldErr(field, ReasonNotInInventory, "%s is not in the inventory", serial)}
 	} else if err != nil {
 		return 0, err
 	}
 	if DeviceKind(r.Kind) != kind {
-		return 0, fmt.Errorf("%s %s is a %s: %w", field, serial, r.Kind, ErrWrongKindOfDevice)
+		return 0, &LendingError{Kind: kind, Serial: serial, Found: DeviceKind(r.Kind), Err: ErrWrongKindOfDevice}
 	}
 	return r.ID, nil
 }
@@ -276,11 +306,11 @@ func openLoanConflict(err error, c *Checkout) error {
 	s := err.Error()
 	switch {
 	case strings.Contains(s, "loans_open_phone") || strings.Contains(s, "loans.phone_id"):
-		return fmt.Errorf("phone %s: %w", c.Phone, ErrOnLoan)
+		return &LendingError{Kind: KindPhone, Serial: c.Phone, Err: ErrOnLoan}
 	case strings.Contains(s, "loans_open_sim") || strings.Contains(s, "loans.sim_id"):
-		return fmt.Errorf("SIM %s: %w", c.SIM, ErrOnLoan)
+		return &LendingError{Kind: KindSIM, Serial: c.SIM, Err: ErrOnLoan}
 	case strings.Contains(s, "loans_open_monitor") || strings.Contains(s, "loans.monitor_id"):
-		return fmt.Errorf("%s: %w", c.MonitorID, ErrMonitorHasLoan)
+		return &LendingError{Serial: c.MonitorID, Err: ErrMonitorHasLoan}
 	}
 	return err
 }
