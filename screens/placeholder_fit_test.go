@@ -2,6 +2,7 @@ package screens
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -59,5 +60,33 @@ func TestTranscribeHintsFitTheirCells(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A hint cut to a width fits it and keeps the note that several codes may
+// be typed; the codes it shows are whole codes of the list, or the first
+// one cut with "…" when none fits whole.
+func TestCellHintFitKeepsTheNote(t *testing.T) {
+	newWindow(t) // the bundled theme measures the text
+	h := cellHintParts{codes: []string{"where_to_hold", "read_done", "pinless_worry", "slow"}, suffix: "{{.Codes}}（複数可）"}
+	note := fyne.MeasureText("…（複数可）", theme.TextSize(), fyne.TextStyle{}).Width
+	for width := float32(40); width <= 520; width += 10 {
+		got := h.fit(width)
+		if w := fyne.MeasureText(got, theme.TextSize(), fyne.TextStyle{}).Width; w > width {
+			t.Errorf("width %.0f: %q is %.0f wide", width, got, w)
+		}
+		if width >= note+20 && !strings.HasSuffix(got, "（複数可）") {
+			t.Errorf("width %.0f: %q lost the note", width, got)
+		}
+		codes := strings.TrimSuffix(got, "（複数可）")
+		if codes != strings.Join(h.codes, "/") && strings.Contains(codes, "/") && !strings.HasSuffix(codes, "/…") {
+			t.Errorf("width %.0f: %q cuts a code when a whole one fits", width, got)
+		}
+	}
+	if got := h.fit(1000); got != "where_to_hold/read_done/pinless_worry/slow（複数可）" {
+		t.Errorf("wide enough: %q", got)
+	}
+	if got := (cellHintParts{plain: "YYYY-MM-DD"}).fit(1000); got != "YYYY-MM-DD" {
+		t.Errorf("a date cell: %q", got)
 	}
 }

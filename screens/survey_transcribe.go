@@ -328,8 +328,8 @@ func (h cellHintParts) with(codes []string, cut bool) string {
 	return s
 }
 
-// fit is the hint shortened to width: the codes that fit, then "…" (the
-// note on several codes kept); a type is cut with "…".
+// fit is the hint shortened to width: the codes that fit, then "…", the
+// note on several codes kept; a type is cut with "…".
 func (h cellHintParts) fit(width float32) string {
 	fits := func(s string) bool {
 		return fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{}).Width <= width
@@ -344,9 +344,19 @@ func (h cellHintParts) fit(width float32) string {
 			}
 		}
 	}
-	runes := []rune(h.String())
+	// Not even one code: cut the text, the note on several codes kept.
+	cut := func(s string) string { return s }
+	whole := h.plain
+	if h.codes != nil {
+		whole = strings.Join(h.codes, "/")
+		cut = func(s string) string { return strings.Replace(h.suffix, "{{.Codes}}", s, 1) }
+		if h.suffix == "" {
+			cut = func(s string) string { return s }
+		}
+	}
+	runes := []rune(whole)
 	for n := len(runes) - 1; n > 0; n-- {
-		if s := string(runes[:n]) + "…"; fits(s) {
+		if s := cut(string(runes[:n]) + "…"); fits(s) {
 			return s
 		}
 	}
