@@ -179,11 +179,12 @@ func newAuditScreen(w fyne.Window, deps AuditDeps) *auditScreen {
 	for _, b := range s.exportButtons() {
 		tools.Add(b)
 	}
+	// The dates as wide as their placeholders, leaving the subject's room.
 	filters := container.NewBorder(nil, nil,
 		container.NewHBox(s.action,
-			container.NewGridWrap(fyne.NewSize(180, s.from.MinSize().Height), s.from),
+			container.NewGridWrap(fyne.NewSize(156, s.from.MinSize().Height), s.from),
 			widget.NewLabel(lang.L("audit.range_sep")),
-			container.NewGridWrap(fyne.NewSize(180, s.until.MinSize().Height), s.until)),
+			container.NewGridWrap(fyne.NewSize(156, s.until.MinSize().Height), s.until)),
 		container.NewHBox(s.apply, s.count), s.subject)
 	top := container.NewVBox(tools, filters, s.filtErr)
 	bottom := container.NewBorder(container.NewVBox(s.verdict), nil, nil, nil,

@@ -120,6 +120,9 @@ func TestPagesFitTheWindow(t *testing.T) {
 				for _, spill := range spilledCells(content) {
 					t.Errorf("page %s: %s", p.ID, spill)
 				}
+				for _, clip := range clippedPlaceholders(content) {
+					t.Errorf("page %s: %s", p.ID, clip)
+				}
 			}
 		})
 	}

@@ -223,16 +223,51 @@ func (s *transcribeScreen) formChosen() {
 	})
 }
 
-// gridLayout gives the monitor and each question a column, and the row's
-// status twice the room.
-func (s *transcribeScreen) gridLayout() fyne.Layout {
-	n := len(s.form.Questions())
-	c := make(columns, n+2)
+// gridLayout gives the monitor and each question a column, a question
+// taking several codes twice the room and the row's status one and a half.
+func (s *transcribeScreen) gridLayout() columns {
+	qs := s.form.Questions()
+	c := make(columns, len(qs)+2)
 	for i := range c {
 		c[i] = 1
 	}
-	c[n+1] = 2
+	for i, q := range qs {
+		if q.Type == survey.TypeSelectMultiple {
+			c[i+1] = 2
+		}
+	}
+	c[len(qs)+1] = 1.5
 	return c
+}
+
+// hintedColumns lays out a row of cells as columns does, then gives each
+// cell the part of its hint that fits its width: a placeholder wider than
+// its cell is cut off mid-word.
+type hintedColumns struct {
+	columns
+	hints map[*widget.Entry]cellHintParts
+}
+
+func (h hintedColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	h.columns.Layout(objs, size)
+	for _, o := range objs {
+		e, ok := o.(*widget.Entry)
+		if !ok {
+			continue
+		}
+		hint, ok := h.hints[e]
+		if !ok {
+			continue
+		}
+		// The text's padding and the validation icon.
+		room := e.Size().Width - 2*theme.InnerPadding()
+		if e.Validator != nil {
+			room -= theme.IconInlineSize() + theme.LineSpacing() + theme.InnerPadding()
+		}
+		if ph := hint.fit(room); ph != e.PlaceHolder {
+			e.SetPlaceHolder(ph)
+		}
+	}
 }
 
 // addRow appends an empty row and puts the cursor in it.
@@ -241,13 +276,15 @@ func (s *transcribeScreen) addRow() {
 	r := &paperRow{status: widget.NewLabel("")}
 	r.status.Wrapping = fyne.TextWrapWord
 	objs := []fyne.CanvasObject{}
+	hints := map[*widget.Entry]cellHintParts{}
 	for i := 0; i <= len(qs); i++ {
 		e := widget.NewEntry()
 		if i == 0 {
 			e.SetPlaceHolder("M-0001")
 		} else {
 			q := qs[i-1]
-			e.SetPlaceHolder(cellHint(q))
+			hints[e] = cellHint(q)
+			e.SetPlaceHolder(hints[e].String())
 			e.Validator = func(v string) error {
 				if _, err := survey.Canonical(q, width.Narrow.String(v)); err != nil {
 					return errors.New(typeMessage(q))
@@ -262,31 +299,89 @@ func (s *transcribeScreen) addRow() {
 	}
 	objs = append(objs, r.status)
 	s.rows = append(s.rows, r)
-	s.rowsBox.Add(container.New(s.gridLayout(), objs...))
+	s.rowsBox.Add(container.New(hintedColumns{s.gridLayout(), hints}, objs...))
 	s.rowsBox.Refresh()
 	s.w.Canvas().Focus(r.cells[0])
 }
 
+// cellHintParts is what a cell takes: the codes of a choice list (with a
+// note when several may be typed), or the type.
+type cellHintParts struct {
+	codes  []string
+	suffix string // "{{.Codes}} (several)" around the codes, or ""
+	plain  string
+}
+
+func (h cellHintParts) String() string { return h.with(h.codes, false) }
+
+func (h cellHintParts) with(codes []string, cut bool) string {
+	if h.codes == nil {
+		return h.plain
+	}
+	s := strings.Join(codes, "/")
+	if cut {
+		s += "/…"
+	}
+	if h.suffix != "" {
+		s = strings.Replace(h.suffix, "{{.Codes}}", s, 1)
+	}
+	return s
+}
+
+// fit is the hint shortened to width: the codes that fit, then "…", the
+// note on several codes kept; a type is cut with "…".
+func (h cellHintParts) fit(width float32) string {
+	fits := func(s string) bool {
+		return fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{}).Width <= width
+	}
+	if full := h.String(); fits(full) {
+		return full
+	}
+	if h.codes != nil {
+		for n := len(h.codes) - 1; n >= 1; n-- {
+			if s := h.with(h.codes[:n], true); fits(s) {
+				return s
+			}
+		}
+	}
+	// Not even one code: cut the text, the note on several codes kept.
+	cut := func(s string) string { return s }
+	whole := h.plain
+	if h.codes != nil {
+		whole = strings.Join(h.codes, "/")
+		cut = func(s string) string { return strings.Replace(h.suffix, "{{.Codes}}", s, 1) }
+		if h.suffix == "" {
+			cut = func(s string) string { return s }
+		}
+	}
+	runes := []rune(whole)
+	for n := len(runes) - 1; n > 0; n-- {
+		if s := cut(string(runes[:n]) + "…"); fits(s) {
+			return s
+		}
+	}
+	return ""
+}
+
 // cellHint shows what a cell takes: the codes of a choice list, or the type.
-func cellHint(q *survey.Question) string {
+func cellHint(q *survey.Question) cellHintParts {
 	if q.List != nil {
-		var codes []string
+		var h cellHintParts
 		for _, c := range q.List.Choices {
-			codes = append(codes, c.Name)
+			h.codes = append(h.codes, c.Name)
 		}
-		h := strings.Join(codes, "/")
 		if q.Type == survey.TypeSelectMultiple {
-			h = lang.L("transcribe.multi_hint", map[string]any{"Codes": h})
+			h.suffix = lang.L("transcribe.multi_hint", map[string]any{"Codes": "{{.Codes}}"})
 		}
-		return clipText(h, 12)
+		return h
 	}
 	switch q.Type {
 	case survey.TypeDate:
-		return "YYYY-MM-DD"
+		return cellHintParts{plain: "YYYY-MM-DD"}
 	case survey.TypeInteger, survey.TypeDecimal:
-		return "123"
+		return cellHintParts{plain: "123"}
 	}
-	return ""
+	return cellHintParts{}
 }
 
 // enter moves to the next cell, or saves the row from its last cell.

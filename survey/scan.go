@@ -15,9 +15,11 @@ import (
 // Filter selects the responses that tallies and exports cover. Responses of
 // monitors who withdrew are always left out.
 type Filter struct {
-	TrialID      *int64
-	SessionID    *int64
-	Step         string // a trial step or, for forms without one, a form id
+	TrialID   *int64
+	SessionID *int64
+	// Step is a trial step (the answers given without a step to its forms
+	// included) or a form id (the form's answers given without a step).
+	Step         string
 	FormID       string
 	CompleteOnly bool
 }
@@ -32,7 +34,14 @@ func (f Filter) where() (string, []any) {
 		conds, args = append(conds, "r.session_id = ?"), append(args, *f.SessionID)
 	}
 	if f.Step != "" {
-		conds, args = append(conds, "(r.step = ? OR (r.step = '' AND fm.form_id = ?))"), append(args, f.Step, f.Step)
+		// A response given without a step counts under its form's step
+		// (as stageOf files it), or under its form id for other forms.
+		ids := append([]string{f.Step}, stepForms(f.Step)...)
+		conds = append(conds, "(r.step = ? OR (r.step = '' AND fm.form_id IN (?"+strings.Repeat(", ?", len(ids)-1)+")))")
+		args = append(args, f.Step)
+		for _, id := range ids {
+			args = append(args, id)
+		}
 	}
 	if f.FormID != "" {
 		conds, args = append(conds, "fm.form_id = ?"), append(args, f.FormID)
@@ -67,13 +76,41 @@ func (f Filter) Describe() string {
 	return strings.Join(parts, ", ")
 }
 
-// Stage is what a response is summarised under: its trial step, or the
-// form id for forms outside the ticket steps.
+// formSteps are the steps the bundled forms belong to: a response to one
+// of them given without a step (a kiosk started with no step chosen) is
+// summarised under the form's step.
+var formSteps = map[string]string{
+	"ticket_application": "application",
+	"ticket_purchase":    "purchase",
+	"ticket_entry":       "entry",
+	"bank_login":         "bank_login",
+	"lent_phone":         "lent_phone",
+	"overall":            "overall",
+}
+
+// stepForms are the ids of the forms that belong to step.
+func stepForms(step string) []string {
+	var out []string
+	for id, s := range formSteps {
+		if s == step {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NoStage is the stage of a response given without a step to a form that
+// belongs to none: summarised together, labelled "no step".
+const NoStage = ""
+
+// stageOf is what a response is summarised under: its trial step, else
+// the step its form belongs to, else NoStage.
 func stageOf(step, formID string) string {
 	if step != "" {
 		return step
 	}
-	return formID
+	return formSteps[formID]
 }
 
 var stageLabels = map[string][2]string{
@@ -83,9 +120,11 @@ var stageLabels = map[string][2]string{
 	"bank_login":  {"銀行ログイン", "Bank login"},
 	"lent_phone":  {"貸出スマートフォン", "Lent phone"},
 	"overall":     {"全体", "Overall"},
+	NoStage:       {"（ステップなし）", "(no step)"},
 }
 
-// StageLabel names a stage in lang ("ja" or "en").
+// StageLabel names a stage in lang ("ja" or "en"); a step of no known
+// name (typed on a paper form) is shown as it is.
 func StageLabel(stage, lang string) string {
 	if l, ok := stageLabels[stage]; ok {
 		if lang == "en" {
@@ -96,7 +135,12 @@ func StageLabel(stage, lang string) string {
 	return stage
 }
 
+// stageRank orders stages: the trial's steps in order, then steps of no
+// known name, then NoStage.
 func stageRank(stage string) int {
+	if stage == NoStage {
+		return 101
+	}
 	for i, s := range []string{"application", "purchase", "entry", "bank_login", "lent_phone", "overall"} {
 		if s == stage {
 			return i
