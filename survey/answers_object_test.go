@@ -129,17 +129,8 @@ func TestAnswersObjectFollowsEveryWrite(t *testing.T) {
 // coordinator correcting it, say) on one PostgreSQL: every answer that was
 // stored is in the object, none is dropped by the other's write.
 func TestAnswersObjectTwoLaptops(t *testing.T) {
-	dsn := storetest.NewDatabase(t)
 	ctx := context.Background()
-	var dbs [2]*store.DB
-	for i := range dbs {
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		dbs[i] = db
-	}
+	dbs := storetest.Laptops(t, 2)
 	addFixture(t, dbs[0], [3]string{"M-0001", "山田太郎", "attended"})
 	svc := [2]*survey.Service{survey.New(dbs[0]), survey.New(dbs[1])}
 	v := addForm(t, svc[0], goodSurvey(), goodChoices(), goodSettings())

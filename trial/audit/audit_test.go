@@ -118,17 +118,8 @@ func TestRecordRollsBackWithAction(t *testing.T) {
 
 // Two laptops appending at once on one PostgreSQL keep one unbroken chain.
 func TestConcurrentAppendPostgres(t *testing.T) {
-	dsn := storetest.NewDatabase(t)
 	ctx := context.Background()
-	var dbs []*store.DB
-	for i := 0; i < 2; i++ {
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		dbs = append(dbs, db)
-	}
+	dbs := storetest.Laptops(t, 2)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	for i, db := range dbs {

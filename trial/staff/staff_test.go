@@ -297,17 +297,8 @@ func TestCreateFirstFailureLeavesNothing(t *testing.T) {
 // same moment: exactly one wins.
 func TestCreateFirstRace(t *testing.T) {
 	for round := 0; round < 3; round++ {
-		dsn := storetest.NewDatabase(t)
 		ctx := context.Background()
-		var dbs [2]*store.DB
-		for i := range dbs {
-			db, err := store.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			dbs[i] = db
-		}
+		dbs := storetest.Laptops(t, 2)
 		start := make(chan struct{})
 		errs := make([]error, 2)
 		var wg sync.WaitGroup

@@ -290,18 +290,12 @@ func TestForgottenThrottleWritesItsCount(t *testing.T) {
 // Two laptops on one PostgreSQL refusing 100 attempts at the same moment
 // write one entry between them; the count comes with the next failure.
 func TestThrottledRefusalsRacingOnPostgres(t *testing.T) {
-	dsn := storetest.NewDatabase(t)
 	ctx := context.Background()
 	var svcs [2]*Service
-	var dbs [2]*store.DB
+	dbs := storetest.Laptops(t, 2)
 	c := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	for i := range svcs {
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		dbs[i], svcs[i] = db, New(db)
+		svcs[i] = New(dbs[i])
 		svcs[i].Now, svcs[i].KDF = c.Now, TestKDF
 	}
 	if _, err := svcs[0].CreateFirst(ctx, "coord", "Coordinator One", coordPW); err != nil {

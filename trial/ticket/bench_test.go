@@ -149,17 +149,8 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 // of holders; every decision writes the admission and the log.
 func BenchmarkTwoGatesPostgres(b *testing.B) {
 	bc := loadBigCRL(b)
-	dsn := storetest.NewDatabase(b)
 	ctx := context.Background()
-	var dbs [2]*store.DB
-	for i := range dbs {
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		dbs[i] = db
-	}
+	dbs := storetest.Laptops(b, 2)
 	seed(b, dbs[0])
 	const holders = 64
 	var readers [holders]*vcard.VirtualReader

@@ -105,3 +105,21 @@ func NewDatabase(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Laptops opens n handles on one new PostgreSQL database (NewDatabase), as
+// n laptops at a venue share one store; they are closed when the test ends,
+// before the database is dropped.
+func Laptops(t testing.TB, n int) []*store.DB {
+	t.Helper()
+	dsn := NewDatabase(t)
+	dbs := make([]*store.DB, n)
+	for i := range dbs {
+		db, err := store.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+	}
+	return dbs
+}
